@@ -1,0 +1,1 @@
+"""Fake Apple School Manager API: OAuth client assertion, org devices, MDM servers, activities."""

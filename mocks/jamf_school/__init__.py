@@ -1,0 +1,1 @@
+"""Fake Jamf School API: Basic auth per API key, devices, static groups, read-only profiles."""
