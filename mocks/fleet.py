@@ -1,0 +1,444 @@
+"""The simulated fleet of iPads behind every vendor front of the mock MDM.
+
+Vendor fronts (``mocks.jamf_pro``, ``mocks.jamf_school``, ``mocks.asm``) translate HTTP calls into
+calls on one ``Fleet``; the control API reads its ground truth; a ticker (or a test with a
+``ManualClock``) calls ``tick`` to let due devices check in. Public surface, kept stable:
+
+Building
+    ``Fleet.build(FleetConfig(devices=N, seed=S), clock)``: deterministic for (config, start time).
+    ``fleet.clock``, ``fleet.config``, ``fleet.now()`` (epoch seconds on the mock clock).
+
+Devices (``mocks.device.Device``; ``device_id`` = index + 1, numeric)
+    ``fleet.devices``: enrolled devices, in id order. ``fleet.unenrolled``: serials Apple School
+    Manager knows that never enrolled. Lookups return enrolled devices only, except
+    ``device_by_serial(serial, include_unenrolled=True)``: ``device_by_id``, ``device_by_udid``,
+    ``device_by_management_id``.
+
+Groups (``mocks.groups.Group``, ids shared by every front)
+    ``create_group``, ``rename_group``, ``delete_group`` (``GroupInUse`` when a profile scopes
+    it), ``group``, ``group_by_name``, ``groups()``, ``add_to_group``, ``remove_from_group``,
+    ``set_group_members``; membership changes wake affected devices so profiles follow.
+
+Profiles (``mocks.profiles.Profile``)
+    ``next_profile_id()``, ``put_profile(profile)`` (create or replace; bumps ``version`` when
+    the content changes), ``profile``, ``profiles()``, ``delete_profile``. Installation and removal
+    happen at each device's next check-in: the device's scope decides; a passcode-locked device
+    answers NotNow and the install is sent again at a later check-in.
+
+Commands (``mocks.commands.Command``, Apple request types)
+    ``enqueue(device, RequestType.X, params, source=...)`` queues a PENDING command and pushes
+    the device; ``command(uuid)``, ``commands_for(device)``, ``all_commands()``,
+    ``flush(device, states)``.
+
+Time and connectivity
+    ``tick(now=None) -> int`` runs every check-in and self-removal that is due (returns the
+    number of check-ins); ``check_in(device)`` forces one now; ``push(device)`` wakes an online
+    device soon; ``set_offline(device, until=None)``, ``set_online(device)``,
+    ``set_screen_locked(device, until)``; ``checkin_slowdown`` stretches every rhythm.
+
+Observation
+    ``subscribe(callback)`` receives ``CheckedIn`` and ``CommandCompleted`` events.
+    ``mocks.truth.device_truth(fleet, device)`` renders a device's real state for the control API.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mocks.clock import Clock, to_epoch
+from mocks.commands import Command, CommandState, RequestType
+from mocks.device import Device
+from mocks.device_behaviour import answer_command
+from mocks.generate import FleetConfig, generate_devices
+from mocks.groups import Group, GroupBook
+from mocks.profiles import Profile
+from mocks.timetable import Timetable
+
+
+class GroupInUse(ValueError):
+    """A profile is scoped to (or excludes) the group, so it cannot be deleted."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckedIn:
+    device_index: int
+    at: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandCompleted:
+    command: Command
+    at: float
+
+
+FleetEvent = CheckedIn | CommandCompleted
+
+
+class Fleet:
+    """All simulated devices plus the server-side state (groups, profiles, command queues)."""
+
+    def __init__(self, *, config: FleetConfig, clock: Clock, devices: list[Device]) -> None:
+        self.config = config
+        self.clock = clock
+        self.devices = [device for device in devices if device.enrolled]
+        self.unenrolled = [device for device in devices if not device.enrolled]
+        self._by_udid = {device.udid: device for device in self.devices}
+        self._by_management_id = {device.management_id: device for device in self.devices}
+        self._by_serial = {device.serial: device for device in devices}
+        self._groups = GroupBook()
+        self._profiles: dict[int, Profile] = {}
+        self._next_profile_id = 1
+        self._commands: dict[str, Command] = {}
+        # Deterministic ids for a simulation, not secrets.
+        self._rng = random.Random(f"commands-{config.seed}")  # noqa: S311
+        self._timetable = Timetable()
+        self._subscribers: list[Callable[[FleetEvent], None]] = []
+        self.checkin_slowdown = 1.0
+        # Whether a NotNow leaves the command queued for a later poll (vendor behaviour unknown).
+        self.requeue_not_now = False
+        for device in self.devices:
+            self._timetable.schedule_checkin(device.next_checkin, device.index)
+
+    @classmethod
+    def build(cls, config: FleetConfig, clock: Clock) -> Fleet:
+        return cls(config=config, clock=clock, devices=generate_devices(config, clock_now(clock)))
+
+    def now(self) -> float:
+        return clock_now(self.clock)
+
+    # ---- devices -------------------------------------------------------------------------
+
+    def device_by_id(self, device_id: int) -> Device | None:
+        if 1 <= device_id <= len(self.devices):
+            return self.devices[device_id - 1]
+        return None
+
+    def device_by_udid(self, udid: str) -> Device | None:
+        return self._by_udid.get(udid)
+
+    def device_by_management_id(self, management_id: str) -> Device | None:
+        return self._by_management_id.get(management_id)
+
+    def device_by_serial(self, serial: str, *, include_unenrolled: bool = False) -> Device | None:
+        device = self._by_serial.get(serial)
+        if device is None or (not device.enrolled and not include_unenrolled):
+            return None
+        return device
+
+    # ---- groups --------------------------------------------------------------------------
+
+    def create_group(self, *, name: str, description: str = "", site_id: int = -1) -> Group:
+        return self._groups.create(name=name, description=description, site_id=site_id)
+
+    def rename_group(self, group: Group, name: str) -> None:
+        self._groups.rename(group, name)
+
+    def group(self, group_id: int) -> Group | None:
+        return self._groups.get(group_id)
+
+    def group_by_name(self, name: str) -> Group | None:
+        return self._groups.by_name(name)
+
+    def groups(self) -> list[Group]:
+        return self._groups.all()
+
+    def delete_group(self, group_id: int) -> Group | None:
+        group = self._groups.get(group_id)
+        if group is None:
+            return None
+        for profile in self._profiles.values():
+            scope = profile.scope
+            if group_id in scope.group_ids or group_id in scope.excluded_group_ids:
+                raise GroupInUse(f"profile {profile.profile_id} is scoped to group {group_id}")
+        self.set_group_members(group, ())
+        self._groups.remove(group_id)
+        return group
+
+    def add_to_group(self, group: Group, devices: Iterable[Device]) -> None:
+        for device in devices:
+            if device.device_id not in group.members:
+                group.members.add(device.device_id)
+                if device.group_ids is None:
+                    device.group_ids = set()
+                device.group_ids.add(group.group_id)
+                self._membership_changed(group, device)
+
+    def remove_from_group(self, group: Group, devices: Iterable[Device]) -> None:
+        for device in devices:
+            if device.device_id in group.members:
+                group.members.discard(device.device_id)
+                if device.group_ids is not None:
+                    device.group_ids.discard(group.group_id)
+                self._membership_changed(group, device)
+
+    def set_group_members(self, group: Group, devices: Iterable[Device]) -> None:
+        wanted = {device.device_id: device for device in devices}
+        leaving = [self.devices[i - 1] for i in group.members if i not in wanted]
+        self.remove_from_group(group, leaving)
+        self.add_to_group(group, wanted.values())
+
+    def group_members(self, group: Group) -> list[Device]:
+        return [self.devices[device_id - 1] for device_id in sorted(group.members)]
+
+    def _membership_changed(self, group: Group, device: Device) -> None:
+        if any(self._profile_mentions_group(p, group.group_id) for p in self._profiles.values()):
+            self.push(device)
+
+    @staticmethod
+    def _profile_mentions_group(profile: Profile, group_id: int) -> bool:
+        return group_id in profile.scope.group_ids or group_id in profile.scope.excluded_group_ids
+
+    # ---- profiles ------------------------------------------------------------------------
+
+    def next_profile_id(self) -> int:
+        profile_id = self._next_profile_id
+        self._next_profile_id += 1
+        return profile_id
+
+    def put_profile(self, profile: Profile) -> Profile:
+        """Create or replace a profile; wakes every device whose profile set may change."""
+        previous = self._profiles.get(profile.profile_id)
+        if previous is not None:
+            changed = previous.payload != profile.payload
+            profile = replace(profile, version=previous.version + (1 if changed else 0))
+        self._next_profile_id = max(self._next_profile_id, profile.profile_id + 1)
+        self._profiles[profile.profile_id] = profile
+        self._wake_scope(profile, previous)
+        return profile
+
+    def profile(self, profile_id: int) -> Profile | None:
+        return self._profiles.get(profile_id)
+
+    def profiles(self) -> list[Profile]:
+        return [self._profiles[key] for key in sorted(self._profiles)]
+
+    def delete_profile(self, profile_id: int) -> Profile | None:
+        profile = self._profiles.pop(profile_id, None)
+        if profile is not None:
+            for device in self.devices:
+                if device.installed and profile_id in device.installed:
+                    self.push(device)
+        return profile
+
+    def _wake_scope(self, profile: Profile, previous: Profile | None) -> None:
+        for device in self.devices:
+            in_new = profile.scope.includes(device.device_id, device.group_ids)
+            in_old = previous is not None and previous.scope.includes(
+                device.device_id, device.group_ids
+            )
+            has_it = device.installed is not None and profile.profile_id in device.installed
+            if in_new or in_old or has_it:
+                self.push(device)
+
+    def desired_profiles(self, device: Device) -> list[Profile]:
+        return [
+            profile
+            for profile in self._profiles.values()
+            if profile.scope.includes(device.device_id, device.group_ids)
+        ]
+
+    # ---- commands ------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        device: Device,
+        request_type: RequestType,
+        params: dict[str, Any] | None = None,
+        *,
+        source: str,
+        profile_id: int | None = None,
+    ) -> Command:
+        command = self._new_command(device, request_type, params, source, profile_id)
+        if device.pending is None:
+            device.pending = []
+        device.pending.append(command.uuid)
+        self.push(device)
+        return command
+
+    def command(self, command_uuid: str) -> Command | None:
+        return self._commands.get(command_uuid)
+
+    def commands_for(self, device: Device) -> list[Command]:
+        return [self._commands[key] for key in device.commands or ()]
+
+    def pending_for(self, device: Device) -> list[Command]:
+        return [self._commands[key] for key in device.pending or ()]
+
+    def all_commands(self) -> Iterator[Command]:
+        return iter(self._commands.values())
+
+    def flush(self, device: Device, states: Iterable[CommandState]) -> int:
+        """Forget the device's commands in ``states`` (what an MDM's 'flush' does)."""
+        doomed = set(states)
+        kept: list[str] = []
+        removed = 0
+        for key in device.commands or ():
+            if self._commands[key].state in doomed:
+                del self._commands[key]
+                removed += 1
+            else:
+                kept.append(key)
+        device.commands = kept or None
+        if device.pending is not None:
+            device.pending = [key for key in device.pending if key in self._commands] or None
+        return removed
+
+    def _new_command(
+        self,
+        device: Device,
+        request_type: RequestType,
+        params: dict[str, Any] | None,
+        source: str,
+        profile_id: int | None,
+    ) -> Command:
+        command = Command(
+            uuid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+            device_index=device.index,
+            request_type=request_type,
+            params=params,
+            queued_at=self.now(),
+            source=source,
+            profile_id=profile_id,
+        )
+        self._commands[command.uuid] = command
+        if device.commands is None:
+            device.commands = []
+        device.commands.append(command.uuid)
+        return command
+
+    # ---- time and connectivity -----------------------------------------------------------
+
+    def push(self, device: Device) -> None:
+        """An APNs wake-up: an online device checks in after its push delay."""
+        now = self.now()
+        if not device.is_online(now):
+            return  # APNs holds the latest push; the device checks in when it reconnects
+        when = now + device.push_delay * self.checkin_slowdown
+        if when < device.next_checkin:
+            device.next_checkin = when
+            self._timetable.schedule_checkin(when, device.index)
+
+    def set_offline(self, device: Device, until: float | None = None) -> None:
+        device.offline_until = math.inf if until is None else until
+        if until is not None:
+            self._reschedule(device, max(device.next_checkin, until))
+
+    def set_online(self, device: Device) -> None:
+        device.offline_until = None
+        self.push(device)
+
+    def set_screen_locked(self, device: Device, until: float | None) -> None:
+        device.screen_locked_until = until
+
+    def tick(self, now: float | None = None) -> int:
+        """Run every check-in and self-removal due by ``now`` (default: the clock), in order."""
+        limit = self.now() if now is None else now
+        check_ins = 0
+        for when, kind, index in self._timetable.due(limit):
+            device = self.devices[index]
+            if kind == Timetable.REMOVAL:
+                self._expire_profiles(device, when)
+            elif device.next_checkin == when and self._run_checkin(device, when):
+                check_ins += 1
+        return check_ins
+
+    def check_in(self, device: Device) -> bool:
+        """Make the device check in now (if it is online); True when it did."""
+        return self._run_checkin(device, self.now())
+
+    def subscribe(self, callback: Callable[[FleetEvent], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _reschedule(self, device: Device, when: float) -> None:
+        device.next_checkin = when
+        if math.isfinite(when):
+            self._timetable.schedule_checkin(when, device.index)
+
+    def _run_checkin(self, device: Device, at: float) -> bool:
+        if not device.is_online(at):
+            # Offline: the device reconnects at offline_until (if ever) and checks in then.
+            self._reschedule(device, device.offline_until or math.inf)
+            return False
+        self._expire_profiles(device, at)
+        for key in list(device.pending or ()):
+            self._answer(device, self._commands[key], at)
+        self._converge_profiles(device, at)
+        device.last_checkin = at
+        device.last_inventory_update = at
+        self._reschedule(device, at + device.checkin_interval * self.checkin_slowdown)
+        self._emit(CheckedIn(device_index=device.index, at=at))
+        return True
+
+    def _answer(self, device: Device, command: Command, at: float) -> None:
+        answer_command(device, command, at, self._profiles)
+        if command.state is CommandState.NOT_NOW and self.requeue_not_now:
+            command.state = CommandState.PENDING
+            command.completed_at = None
+            return
+        if device.pending is not None and command.uuid in device.pending:
+            device.pending.remove(command.uuid)
+            if not device.pending:
+                device.pending = None
+        if command.request_type is RequestType.INSTALL_PROFILE:
+            self._schedule_self_removal(device, command.profile_id)
+        self._emit(CommandCompleted(command=command, at=at))
+
+    def _schedule_self_removal(self, device: Device, profile_id: int | None) -> None:
+        installed = device.installed.get(profile_id) if device.installed and profile_id else None
+        if installed is not None and installed.removes_at is not None:
+            # removes_at is on the device clock; the timetable runs on the mock clock.
+            self._timetable.schedule_removal(
+                installed.removes_at - device.clock_offset, device.index
+            )
+
+    def _converge_profiles(self, device: Device, at: float) -> None:
+        wanted = {profile.profile_id: profile for profile in self.desired_profiles(device)}
+        for profile_id in list(device.installed or ()):
+            if profile_id not in wanted:
+                command = self._new_command(
+                    device, RequestType.REMOVE_PROFILE, None, "scope", profile_id
+                )
+                self._answer(device, command, at)
+        for profile in wanted.values():
+            have = device.installed.get(profile.profile_id) if device.installed else None
+            if have is not None and (
+                have.version == profile.version or not profile.redeploy_to_all
+            ):
+                continue
+            if self._install_keeps_failing(device, profile.profile_id):
+                continue
+            command = self._new_command(
+                device, RequestType.INSTALL_PROFILE, None, "scope", profile.profile_id
+            )
+            self._answer(device, command, at)
+
+    def _install_keeps_failing(self, device: Device, profile_id: int) -> bool:
+        """Lost Mode refuses installs; re-sending at every check-in would only pile up errors."""
+        if device.lost_mode is None:
+            return False
+        for key in reversed(device.commands or ()):
+            command = self._commands[key]
+            if command.profile_id == profile_id:
+                return command.state is CommandState.ERROR
+        return False
+
+    def _expire_profiles(self, device: Device, at: float) -> None:
+        if not device.installed:
+            return
+        device_now = device.device_time(at)
+        for profile_id, installed in list(device.installed.items()):
+            if installed.removes_at is not None and installed.removes_at <= device_now:
+                del device.installed[profile_id]
+
+    def _emit(self, event: FleetEvent) -> None:
+        for callback in self._subscribers:
+            callback(event)
+
+
+def clock_now(clock: Clock) -> float:
+    return to_epoch(clock.now())
