@@ -1,0 +1,1 @@
+"""The HTTP API: the app factory (`api.app.create_app`) and its routers."""

@@ -1,0 +1,42 @@
+"""The FastAPI app factory.
+
+`create_app(settings, clock=…)` wires the routers and a lifespan that builds the `Service`
+(composition root), starts its components and stops them on shutdown. Tests enter the lifespan
+with `app.router.lifespan_context(app)` and talk to the app through `httpx.ASGITransport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mdm_bridge import __version__
+from mdm_bridge.api import health
+from mdm_bridge.api.problems import install_problem_handlers
+from mdm_bridge.clock import Clock, SystemClock
+from mdm_bridge.service import Service
+from mdm_bridge.settings import Settings
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service.build(settings, clock or SystemClock())
+        await service.start()
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="mdm-bridge",
+        version=__version__,
+        summary="School iPad curfews, restrictions and bans, enforced through the MDM.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,40 @@
+"""Liveness and readiness probes, for load balancers, Docker's HEALTHCHECK and operators.
+
+`/healthz` says the process answers; `/readyz` asks every component (the database today, the
+connectors later) and answers 503 with the failing ones named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mdm_bridge.api.problems import problem
+from mdm_bridge.service import Service
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Every component can do its job",
+    responses={503: {"description": "A component is not ready"}},
+)
+async def readyz(request: Request) -> Any:
+    service: Service = request.app.state.service
+    checks = await service.readiness()
+    if all(checks.values()):
+        return {"status": "ready", "checks": dict.fromkeys(checks, "ok")}
+    failing = sorted(name for name, ok in checks.items() if not ok)
+    return problem(
+        503,
+        "Not ready",
+        f"not reachable: {', '.join(failing)}",
+        checks={name: "ok" if ok else "failing" for name, ok in checks.items()},
+    )

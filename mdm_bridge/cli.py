@@ -1,0 +1,159 @@
+"""The `mdm-bridge` command line: serve, db upgrade, mock, demo.
+
+The top of the import graph: reads settings once, sets up logging, then hands over to the API
+app factory, the migrations or the mock. Configuration errors end the command with a message
+naming the setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mdm_bridge import __version__, serving
+from mdm_bridge.api.app import create_app
+from mdm_bridge.logs import configure_logging
+from mdm_bridge.settings import Settings, SettingsError, load_settings
+from mdm_bridge.store import migrate
+from mdm_bridge.store.engine import create_database_engine
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Context:
+    settings_file: Path | None
+
+    def settings(self, **overrides: Any) -> Settings:
+        try:
+            settings = load_settings(self.settings_file, **overrides)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+        configure_logging(
+            log_format=settings.log_format,
+            level=settings.log_level,
+            secrets=(settings.secret_key.get_secret_value(),),
+        )
+        return settings
+
+
+@click.group(name="mdm-bridge", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file (default: $MDM_BRIDGE_SETTINGS_FILE). Environment variables win.",
+)
+@click.version_option(__version__, prog_name="mdm-bridge")
+@click.pass_context
+def main(ctx: click.Context, settings_file: Path | None) -> None:
+    """mdm-bridge: school iPad curfews, restrictions and bans, enforced through your MDM.
+
+    Settings come from MDM_BRIDGE_* environment variables and an optional settings file;
+    see the README for the full table.
+    """
+    ctx.obj = _Context(settings_file=settings_file)
+
+
+@main.command()
+@click.option("--host", help="Listen address (default: the host setting).")
+@click.option("--port", type=int, help="Listen port (default: the port setting).")
+@click.option(
+    "--no-upgrade", is_flag=True, help="Do not migrate the database on start (it must be current)."
+)
+@click.pass_obj
+def serve(ctx: _Context, host: str | None, port: int | None, no_upgrade: bool) -> None:
+    """Run the service: HTTP API, and (as later issues add them) scheduler and workers.
+
+    Migrates the database to the newest schema first unless --no-upgrade is given.
+    """
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if no_upgrade:
+        overrides["upgrade_on_start"] = False
+    settings = ctx.settings(**overrides)
+    listener = serving.Listener(
+        name="mdm-bridge", app=create_app(settings), host=settings.host, port=settings.port
+    )
+    click.echo(f"mdm-bridge API on {listener.url} (docs at {listener.url}/docs)")
+    serving.run([listener])
+
+
+@main.group()
+def db() -> None:
+    """Database schema: upgrade it, or show its revision."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_obj
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest). Safe to run twice."""
+    settings = ctx.settings()
+    engine = create_database_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine, revision)
+        click.echo(f"database at revision {migrate.current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(ctx: _Context) -> None:
+    """Show the database's schema revision and the newest one this version knows."""
+    settings = ctx.settings()
+    engine = create_database_engine(settings.database_url)
+    try:
+        current = migrate.current_revision(engine) or "empty"
+        click.echo(f"database: {current}; newest: {migrate.head_revision()}")
+    finally:
+        engine.dispose()
+
+
+def _demo_secret(path: Path) -> str:
+    """A secret key made once for the demo and kept beside its database (owner-only)."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True, help="The service's port.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Where the demo keeps its SQLite database and secret key.",
+)
+@click.pass_obj
+def demo(ctx: _Context, port: int, data_dir: Path) -> None:
+    """Run a demo school on this machine: the service on SQLite with bundled policies.
+
+    Nothing to configure: the database and a secret key are created under --data-dir.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = ctx.settings(
+        database_url=f"sqlite:///{data_dir / 'mdm-bridge.db'}",
+        secret_key=_demo_secret(data_dir / "secret-key"),
+        port=port,
+    )
+    service = serving.Listener(
+        name="mdm-bridge", app=create_app(settings), host=settings.host, port=settings.port
+    )
+    click.echo("mdm-bridge demo")
+    click.echo(
+        f"  service API   {service.url}  (docs {service.url}/docs, health {service.url}/healthz)"
+    )
+    click.echo(f"  data          {data_dir}/")
+    click.echo("  stop with Ctrl-C")
+    serving.run([service])

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store; run through `mdm-bridge db upgrade` (see store.migrate)."""

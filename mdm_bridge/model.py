@@ -1,0 +1,168 @@
+"""Shared vocabulary: the values that flow observe -> decide -> plan -> apply (DESIGN.md §3).
+
+Every layer speaks these types; vendor words stay inside each connector. Values are frozen and
+keyword-only, instants are timezone-aware UTC. The action vocabulary deliberately has no erase,
+unenroll or clear-passcode: the bridge cannot ask an MDM to destroy anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+def _aware(name: str, instant: datetime | None) -> None:
+    if instant is not None and (instant.tzinfo is None or instant.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got {instant.isoformat()}")
+
+
+class Vendor(StrEnum):
+    JAMF_PRO = "jamf_pro"
+    JAMF_SCHOOL = "jamf_school"
+    APPLE_SCHOOL_MANAGER = "apple_school_manager"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeviceRef:
+    """One iPad as one MDM instance knows it."""
+
+    mdm_instance: str
+    vendor_id: str
+    serial_number: str
+    udid: str | None = None
+    management_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("mdm_instance", "vendor_id", "serial_number"):
+            if not getattr(self, name):
+                raise ValueError(f"DeviceRef.{name} must not be empty")
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the device within the deployment."""
+        return f"{self.mdm_instance}/{self.vendor_id}"
+
+
+class LockState(StrEnum):
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    UNKNOWN = "unknown"  # the MDM could not say; never treated as either
+
+
+class LockCause(StrEnum):
+    """Why an iPad should be locked; the order here is not precedence (see policies)."""
+
+    CURFEW = "curfew"
+    BAN = "ban"
+    INSPECTION = "inspection"
+    EVIDENCE_HOLD = "evidence_hold"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockIntent:
+    cause: LockCause
+    message: str
+    until: datetime | None = None  # None: until someone releases it
+
+    def __post_init__(self) -> None:
+        _aware("LockIntent.until", self.until)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProfileRef:
+    """A bridge-owned configuration profile: stable identifier plus a hash of its content."""
+
+    identifier: str
+    content_hash: str
+    removal_date: datetime | None = None  # lets the device drop it alone if the bridge is down
+
+    def __post_init__(self) -> None:
+        _aware("ProfileRef.removal_date", self.removal_date)
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    NOT_NOW = "not_now"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PendingCommand:
+    command_id: str
+    kind: str
+    queued_at: datetime
+    status: CommandStatus = CommandStatus.PENDING
+
+    def __post_init__(self) -> None:
+        _aware("PendingCommand.queued_at", self.queued_at)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ObservedDevice:
+    """What the MDM reported about one iPad, and when it was asked."""
+
+    ref: DeviceRef
+    observed_at: datetime
+    supervised: bool
+    lock: LockState = LockState.UNKNOWN
+    profiles: frozenset[str] = frozenset()  # identifiers of bridge-owned profiles present
+    groups: frozenset[str] = frozenset()  # bridge-owned groups the device is in
+    last_check_in: datetime | None = None
+    pending_commands: tuple[PendingCommand, ...] = ()
+
+    def __post_init__(self) -> None:
+        _aware("ObservedDevice.observed_at", self.observed_at)
+        _aware("ObservedDevice.last_check_in", self.last_check_in)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DesiredState:
+    """What one iPad should be, and when that answer next changes."""
+
+    ref: DeviceRef
+    lock: LockIntent | None = None
+    profiles: frozenset[ProfileRef] = frozenset()
+    next_change_at: datetime | None = None
+    state_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        _aware("DesiredState.next_change_at", self.next_change_at)
+        parts = [self.ref.key, f"lock={self.lock.cause.value if self.lock else '-'}"]
+        parts += sorted(f"{p.identifier}@{p.content_hash}" for p in self.profiles)
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        object.__setattr__(self, "state_hash", digest)
+
+
+class ActionKind(StrEnum):
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    INSTALL_PROFILE = "install_profile"
+    REMOVE_PROFILE = "remove_profile"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Action:
+    """One change to send to one device, serving the desired state `target_hash`."""
+
+    kind: ActionKind
+    device: DeviceRef
+    target_hash: str
+    reason: str
+    profile: ProfileRef | None = None
+    lock: LockIntent | None = None
+
+    def __post_init__(self) -> None:
+        is_profile_action = self.kind in (ActionKind.INSTALL_PROFILE, ActionKind.REMOVE_PROFILE)
+        if is_profile_action and self.profile is None:
+            raise ValueError(f"a {self.kind} action needs a profile")
+        if self.kind is ActionKind.LOCK and self.lock is None:
+            raise ValueError("a lock action needs a lock intent (cause and message)")
+
+    @property
+    def idempotency_key(self) -> str:
+        """Same device, same change, same target state: the same key, so it is sent once."""
+        subject = self.profile.identifier if self.profile else ""
+        return f"{self.device.key}:{self.kind}:{subject}:{self.target_hash}"
