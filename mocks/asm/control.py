@@ -1,9 +1,9 @@
 """Test-side controls of the fake ASM, under `/_mock/asm/`.
 
-What a test (or `mdm-bridge mock`) needs beyond the vendor API: register an API account's public
-key so a connector can sign assertions, expire every token, change the request budgets, make the
-next activities fail, and read the ground truth (assignments and activity outcomes). The shared
-fault knobs (latency, 5xx, 429 bursts, offline devices) live in the core plumbing instead.
+What a test (or `mdm-bridge mock`) needs beyond the vendor API and the shared `/_mock/` knobs of
+`mocks.common` (latency, 5xx, 429 bursts, token expiry, offline devices, request log): register an
+API account's public key so a connector can sign assertions, change the request budgets, make the
+next activities fail, and read ASM's own ground truth (assignments and activity outcomes).
 """
 
 from __future__ import annotations
@@ -55,11 +55,6 @@ async def register_client(request: Request) -> JSONResponse:
         RegisteredClient(client_id=client_id, key_id=key_id, public_key=public_key)
     )
     return JSONResponse({"clientId": client_id, "keyId": key_id}, status_code=201)
-
-
-@router.post("/tokens/expire", response_model=None)
-async def expire_tokens(request: Request) -> JSONResponse:
-    return JSONResponse({"expired": asm_state(request).expire_all_tokens()})
 
 
 @router.put("/budgets", response_model=None)

@@ -164,7 +164,7 @@ async def test_expire_all_tokens_knob_kills_live_tokens(
     client: httpx.AsyncClient, account: TestAccount, clock: ManualClock
 ) -> None:
     headers = await bearer(client, account, clock)
-    expired = await client.post("/_mock/asm/tokens/expire")
+    expired = await client.post("/_mock/tokens/expire")
     assert expired.json() == {"expired": 1}
     assert (await client.get("/v1/mdmServers", headers=headers)).status_code == 401
 
