@@ -7,8 +7,8 @@ does I/O.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -102,6 +102,28 @@ class ActionResult:
     failure: FailureKind | None = None
     retry_after: float | None = None
     vendor_reference: str | None = None  # e.g. the MDM's command UUID, for later status reads
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorConfig:
+    """How to reach one MDM instance. `secrets` are decrypted just in time and never shown."""
+
+    name: str
+    base_url: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def option(self, key: str, default: str | None = None) -> str:
+        value = self.options.get(key, default)
+        if not value:
+            raise AuthError(f"{self.name}: configuration setting {key!r} is missing")
+        return value
+
+    def secret(self, key: str) -> str:
+        value = self.secrets.get(key)
+        if not value:
+            raise AuthError(f"{self.name}: credential {key!r} is missing")
+        return value
 
 
 @runtime_checkable
