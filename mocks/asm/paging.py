@@ -47,7 +47,7 @@ def read_page_request(query: Mapping[str, str]) -> PageRequest:
     raw_limit = query.get("limit")
     limit = DEFAULT_PAGE_LIMIT
     if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= LARGEST_PAGE_LIMIT:
+        if not _is_whole_number(raw_limit) or not 1 <= int(raw_limit) <= LARGEST_PAGE_LIMIT:
             raise AsmError.bad_parameter(
                 "limit", f"limit must be a whole number from 1 to {LARGEST_PAGE_LIMIT}"
             )
@@ -90,6 +90,11 @@ def page_document(
         links["next"] = _with_query(self_url, {**query_without_cursor, "cursor": page.next_cursor})
         paging["nextCursor"] = page.next_cursor
     return {"data": data, "links": links, "meta": {"paging": paging}}
+
+
+def _is_whole_number(text: str) -> bool:
+    # str.isdigit() also accepts superscripts such as "¹", which int() then refuses.
+    return text.isascii() and text.isdigit()
 
 
 def _with_query(url: str, query: Mapping[str, str]) -> str:

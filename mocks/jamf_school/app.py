@@ -19,7 +19,13 @@ from mocks.common.control import install_mock_plumbing
 from mocks.common.faults import FaultInjector, FaultSettings
 from mocks.common.vendor import MockVendor
 from mocks.fleet import Fleet
-from mocks.jamf_school import control, routes_devices, routes_groups, routes_profiles
+from mocks.jamf_school import (
+    control,
+    routes_apps,
+    routes_devices,
+    routes_groups,
+    routes_profiles,
+)
 from mocks.jamf_school.errors import JamfSchoolError
 from mocks.jamf_school.state import JamfSchoolOptions, JamfSchoolState
 
@@ -44,6 +50,7 @@ def create_app(
     app.include_router(routes_groups.router)
     app.include_router(routes_devices.router)
     app.include_router(routes_profiles.router)
+    app.include_router(routes_apps.router)
     app.include_router(control.router)
     app.add_exception_handler(JamfSchoolError, _school_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -29,6 +29,7 @@ class Right(enum.StrEnum):
     GROUPS_READ = "groups.read"
     GROUPS_WRITE = "groups.write"
     PROFILES_READ = "profiles.read"
+    APPS = "apps"
 
 
 ALL_RIGHTS = frozenset(Right)
@@ -51,9 +52,22 @@ class Tenant:
     accepted_protocol_versions: frozenset[str] = frozenset({"3", "4"})
 
 
-def check_protocol_version(headers: Mapping[str, str], tenant: Tenant) -> None:
-    """Refuse, as an unknown path, a request without an accepted protocol version."""
-    if headers.get(PROTOCOL_VERSION_HEADER.lower()) not in tenant.accepted_protocol_versions:
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "¹", which int() then refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def check_protocol_version(
+    headers: Mapping[str, str], tenant: Tenant, *, minimum: int | None = None
+) -> None:
+    """Refuse, as an unknown path, a request without an accepted (and high enough) version."""
+    version = headers.get(PROTOCOL_VERSION_HEADER.lower())
+    if version not in tenant.accepted_protocol_versions:
+        raise JamfSchoolError.no_such_route()
+    # Some routes (creating an app) only exist from a later protocol version on.
+    if minimum is not None and (
+        version is None or not is_whole_number(version) or int(version) < minimum
+    ):
         raise JamfSchoolError.no_such_route()
 
 
@@ -77,9 +91,16 @@ def authenticate(headers: Mapping[str, str], tenant: Tenant) -> ApiKey:
     return api_key
 
 
-def admit(method: str, headers: Mapping[str, str], tenant: Tenant, right: Right) -> ApiKey:
+def admit(
+    method: str,
+    headers: Mapping[str, str],
+    tenant: Tenant,
+    right: Right,
+    *,
+    minimum_version: int | None = None,
+) -> ApiKey:
     """Run the version, credential and rights checks in the order the service applies them."""
-    check_protocol_version(headers, tenant)
+    check_protocol_version(headers, tenant, minimum=minimum_version)
     api_key = authenticate(headers, tenant)
     if right not in api_key.rights:
         raise JamfSchoolError.right_missing(method)

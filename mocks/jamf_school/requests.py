@@ -17,9 +17,13 @@ from mocks.jamf_school.errors import JamfSchoolError
 from mocks.jamf_school.state import JamfSchoolState, school_state
 
 
-def admitted(request: Request, right: Right) -> tuple[JamfSchoolState, ApiKey]:
+def admitted(
+    request: Request, right: Right, *, minimum_version: int | None = None
+) -> tuple[JamfSchoolState, ApiKey]:
     state = school_state(request)
-    api_key = admit(request.method, request.headers, state.tenant, right)
+    api_key = admit(
+        request.method, request.headers, state.tenant, right, minimum_version=minimum_version
+    )
     state.settle()
     return state, api_key
 

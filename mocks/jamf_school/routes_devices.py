@@ -13,7 +13,7 @@ from starlette.datastructures import QueryParams
 
 from mocks.commands import RequestType
 from mocks.device import Device
-from mocks.jamf_school.auth import Right
+from mocks.jamf_school.auth import Right, is_whole_number
 from mocks.jamf_school.errors import JamfSchoolError
 from mocks.jamf_school.requests import admitted, json_object_body
 from mocks.jamf_school.shapes import device_alone, device_in_list
@@ -88,7 +88,7 @@ def _find_device(state: JamfSchoolState, udid: str) -> Device:
 def _matches(device: Device, query: QueryParams) -> bool:
     groups = query.get("groups")
     if groups:
-        wanted = {int(part) for part in groups.split(",") if part.strip().isdigit()}
+        wanted = {int(part) for part in groups.split(",") if is_whole_number(part.strip())}
         if not wanted or not wanted & (device.group_ids or set()):
             return False
     serial = query.get("serialnumber")

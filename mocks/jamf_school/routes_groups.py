@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from mocks.device import Device
 from mocks.groups import Group
-from mocks.jamf_school.auth import Right
+from mocks.jamf_school.auth import Right, is_whole_number
 from mocks.jamf_school.errors import JamfSchoolError
 from mocks.jamf_school.requests import admitted, json_object_body
 from mocks.jamf_school.shapes import group_shape
@@ -26,7 +26,8 @@ router = APIRouter(prefix="/api/devices/groups")
 async def list_groups(request: Request) -> JSONResponse:
     state, _ = admitted(request, Right.GROUPS_READ)
     groups = [_shape(state, group) for group in state.fleet.groups()]
-    return JSONResponse({"code": 200, "count": len(groups), "deviceGroups": groups})
+    key = state.options.group_list_key
+    return JSONResponse({"code": 200, "count": len(groups), key: groups})
 
 
 @router.get("/{group_id}", response_model=None)
@@ -73,7 +74,7 @@ def _whole_number(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_whole_number(value):
         return int(value)
     return None
 

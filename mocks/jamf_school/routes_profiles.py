@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from mocks.jamf_school.auth import Right
+from mocks.jamf_school.auth import Right, is_whole_number
 from mocks.jamf_school.errors import JamfSchoolError
 from mocks.jamf_school.requests import admitted
 from mocks.jamf_school.shapes import profile_shape
@@ -33,7 +33,7 @@ async def list_profiles(request: Request) -> JSONResponse:
 @router.get("/{profile_id}", response_model=None)
 async def get_profile(profile_id: str, request: Request) -> JSONResponse:
     state, _ = admitted(request, Right.PROFILES_READ)
-    profile = state.profiles.get(int(profile_id)) if profile_id.isdigit() else None
+    profile = state.profiles.get(int(profile_id)) if is_whole_number(profile_id) else None
     if profile is None or state.fleet.profile(profile.profile_id) is None:
         raise JamfSchoolError.coded(404, "ProfileNotFound")
     location_id = state.options.location_id

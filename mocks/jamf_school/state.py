@@ -42,6 +42,9 @@ class JamfSchoolOptions:
     profiles: tuple[ProfileFixture, ...] = DEFAULT_PROFILES
     # Let due devices check in before each request, so a lone Jamf School app needs no ticker.
     tick_fleet_on_request: bool = True
+    # Real answers say "deviceGroups", Jamf's docs and SDK fixtures "DeviceGroups"; clients
+    # should read either, and this switch lets a test prove it.
+    group_list_key: str = "deviceGroups"
 
 
 @dataclass(kw_only=True)
@@ -52,6 +55,8 @@ class JamfSchoolState:
     time_filters: TimeFilterSettings
     smart_group_ids: set[int]
     profiles: dict[int, SchoolProfile]
+    # Apps created through the API: kept only so that the protocol-4 create route has an effect.
+    apps: dict[int, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, fleet: Fleet, clock: Clock, options: JamfSchoolOptions) -> JamfSchoolState:

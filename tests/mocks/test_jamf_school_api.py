@@ -288,3 +288,46 @@ async def test_the_control_overview_names_the_credentials(client: httpx.AsyncCli
     overview = (await client.get("/_mock/jamf-school")).json()
     assert overview["networkId"] == DEFAULT_NETWORK_ID
     assert {key["key"] for key in overview["apiKeys"]} == {DEFAULT_API_KEY, READ_ONLY_KEY}
+
+
+async def test_creating_an_app_needs_protocol_version_4(client: httpx.AsyncClient) -> None:
+    body = {"bundleId": "org.example.reader"}
+    with_3 = await client.post("/api/apps", json=body, headers=HEADERS)
+    assert with_3.status_code == 404
+    with_4 = await client.post(
+        "/api/apps", json=body, headers={**HEADERS, "X-Server-Protocol-Version": "4"}
+    )
+    assert with_4.json() == {"code": 200, "message": "AppCreated", "id": 1}
+    listed = (await client.get("/api/apps", headers=HEADERS)).json()
+    assert listed["apps"] == [{"id": 1, "bundleId": "org.example.reader"}]
+
+
+async def test_the_group_list_key_casing_can_follow_the_docs(
+    fleet: Fleet, clock: ManualClock
+) -> None:
+    app = create_app(fleet, clock, JamfSchoolOptions(group_list_key="DeviceGroups"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://s") as c:
+        body = (await c.get("/api/devices/groups", headers=HEADERS)).json()
+    assert "DeviceGroups" in body
+    assert "deviceGroups" not in body
+
+
+async def test_slow_check_ins_knob_stretches_how_long_a_command_waits(
+    client: httpx.AsyncClient, fleet: Fleet, clock: ManualClock
+) -> None:
+    clock.advance(20)  # let the wake-ups from installing the console profiles pass
+    fleet.tick()
+    now = fleet.now()
+    # A device whose routine check-in is not due before the stretched push wake-up.
+    device = next(d for d in fleet.devices if d.next_checkin > now + d.push_delay * 20 + 1)
+    await client.patch("/_mock/faults", json={"checkinSlowdown": 20})
+    refresh = (await client.post(f"/api/devices/{device.udid}/refresh", headers=HEADERS)).json()
+    command = fleet.command(refresh["UUID"])
+    assert command is not None
+    wait = device.push_delay * 20
+    clock.advance(wait - 1)
+    fleet.tick()
+    assert command.state == "PENDING"
+    clock.advance(1.01)  # timedelta keeps microseconds; step just past the wake-up
+    fleet.tick()
+    assert command.state == "ACKNOWLEDGED"
