@@ -1,14 +1,14 @@
 """Each connector wired to its mock over ASGI, with one fake clock driving both.
 
-The conformance suite is parametrized over `HARNESSES`; each entry builds a mock app from a
-seeded fleet, a connector pointed at it, and tells the suite what the mock's ground truth is.
+Each `test_conformance_<vendor>.py` turns one of these into its `harness` fixture: a mock app
+from a seeded fleet, a connector pointed at it, and the mock's ground truth for the suite.
 The connector's sleeps advance the shared clock instead of waiting, so backoff, Retry-After and
 rate budgets play out exactly and instantly.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,9 +70,6 @@ class Harness:
         return [e for e in entries if not str(e.get("path", "")).startswith("/_mock")]
 
 
-HarnessFactory = Callable[[int], Awaitable[Any]]
-
-
 @asynccontextmanager
 async def apple_school_manager(devices: int) -> AsyncIterator[Harness]:
     clock = FakeClock(START)
@@ -111,6 +108,3 @@ async def apple_school_manager(devices: int) -> AsyncIterator[Harness]:
             extra={"state": app.state.asm},
         )
         await connector.aclose()
-
-
-HARNESSES = {"apple_school_manager": apple_school_manager}

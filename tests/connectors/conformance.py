@@ -3,26 +3,20 @@
 What every connector owes the reconcile loop: a complete inventory across pages, even with the
 mock's fault knobs on (5xx, 429 bursts, expired tokens, latency); and an up-front refusal of any
 action it lacks the capability for, with no request sent.
+
+Not collected itself: each `test_conformance_<vendor>.py` star-imports these tests and defines
+the `harness` fixture for its connector, so every test here runs against every connector.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from connectors.base import Capability, FailureKind, Outcome
+from connectors.base import REQUIRED_CAPABILITY, Capability, FailureKind, Outcome
 from mdm_bridge.model import Action, ActionKind, DeviceRef, LockCause, LockIntent, ProfileRef
-from tests.connectors.harness import HARNESSES, Harness
+from tests.connectors.harness import Harness
 
 DEVICES = 2_100  # more than two pages for every vendor's page size
-
-
-@pytest.fixture(params=sorted(HARNESSES))
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    async with HARNESSES[request.param](DEVICES) as harness:
-        yield harness
 
 
 async def _inventory(harness: Harness) -> list[DeviceRef]:
@@ -90,6 +84,4 @@ async def test_actions_beyond_capabilities_are_refused_up_front(harness: Harness
 
 
 def _supported(action: Action, capabilities: frozenset[Capability]) -> bool:
-    from connectors.base import REQUIRED_CAPABILITY
-
     return REQUIRED_CAPABILITY[action.kind] in capabilities
