@@ -17,6 +17,12 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from mocks.asm.assertion import DEFAULT_AUDIENCE, RegisteredClient
 
@@ -40,6 +46,20 @@ def new_test_account(
         client_id=client_id, key_id=key_id, public_key=private_key.public_key()
     )
     return TestAccount(client=client, private_key=private_key)
+
+
+def private_key_pem(account: TestAccount) -> str:
+    """The PEM file the school would download from the portal (PKCS#8, unencrypted)."""
+    return account.private_key.private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    ).decode("ascii")
+
+
+def public_key_pem(account: TestAccount) -> str:
+    """What `POST /_mock/asm/clients` takes to register the account with a running fake."""
+    return account.client.public_key.public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
 
 
 def sign_client_assertion(

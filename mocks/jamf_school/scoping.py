@@ -7,6 +7,9 @@ device's next check-in. Jamf School profiles add a time filter, so the fake give
 control API change the school's reading of time filters (time zone, midnight crossing, holidays)
 while the app runs, without rebuilding any profile.
 
+`WindowEdgeWatcher` is the optional alternative to waiting for routine check-ins: it wakes a
+profile's devices as soon as its window opens or closes.
+
 Limitation: the fleet asks `includes` without saying when the check-in happens, so the filter is
 read at the clock's current instant. After a long jump of a manual clock, devices catching up on
 check-ins all see the filter as it is at the end of the jump; step the clock in small increments
@@ -18,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mocks.clock import Clock
+from mocks.fleet import CheckedIn, Fleet, FleetEvent
 from mocks.jamf_school.time_filter import TimeFilter, TimeFilterRules, filter_allows
 from mocks.profiles import Scope
 
@@ -45,3 +49,44 @@ class TimeFilteredScope(Scope):
         if self.settings is None:
             return True
         return filter_allows(self.time_filter, self.settings.clock.now(), self.settings.rules)
+
+
+@dataclass(kw_only=True)
+class WindowEdgeWatcher:
+    """Optional: wake a profile's devices when its time window opens or closes.
+
+    Whether Jamf School pushes devices at a window edge is not documented; by default the fake
+    waits for each device's next routine check-in. With this watcher subscribed to the fleet,
+    the first check-in (or API request) after an edge wakes every device in the profile's
+    groups, so they switch within their push delay instead.
+    """
+
+    fleet: Fleet
+    profile_ids: tuple[int, ...]
+    _last_open: dict[int, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for profile_id, scope in self._scopes():
+            self._last_open[profile_id] = scope.window_open()
+
+    def on_fleet_event(self, event: FleetEvent) -> None:
+        if isinstance(event, CheckedIn):
+            self.check()
+
+    def check(self) -> None:
+        for profile_id, scope in self._scopes():
+            open_now = scope.window_open()
+            if self._last_open.get(profile_id) == open_now:
+                continue
+            self._last_open[profile_id] = open_now
+            for device in self.fleet.devices:
+                if device.group_ids and not scope.group_ids.isdisjoint(device.group_ids):
+                    self.fleet.push(device)
+
+    def _scopes(self) -> list[tuple[int, TimeFilteredScope]]:
+        found = []
+        for profile_id in self.profile_ids:
+            profile = self.fleet.profile(profile_id)
+            if profile is not None and isinstance(profile.scope, TimeFilteredScope):
+                found.append((profile_id, profile.scope))
+        return found

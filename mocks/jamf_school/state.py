@@ -22,7 +22,7 @@ from mocks.jamf_school.fixtures import (
     SchoolProfile,
     install_fixtures,
 )
-from mocks.jamf_school.scoping import TimeFilterSettings
+from mocks.jamf_school.scoping import TimeFilterSettings, WindowEdgeWatcher
 from mocks.jamf_school.time_filter import TimeFilterRules
 
 DEFAULT_NETWORK_ID = "84410132"
@@ -45,6 +45,8 @@ class JamfSchoolOptions:
     # Real answers say "deviceGroups", Jamf's docs and SDK fixtures "DeviceGroups"; clients
     # should read either, and this switch lets a test prove it.
     group_list_key: str = "deviceGroups"
+    # Wake a profile's devices when its time window opens or closes (undocumented behaviour).
+    push_at_window_edges: bool = False
 
 
 @dataclass(kw_only=True)
@@ -57,6 +59,7 @@ class JamfSchoolState:
     profiles: dict[int, SchoolProfile]
     # Apps created through the API: kept only so that the protocol-4 create route has an effect.
     apps: dict[int, dict[str, object]] = field(default_factory=dict)
+    edge_watcher: WindowEdgeWatcher | None = None
 
     @classmethod
     def build(cls, fleet: Fleet, clock: Clock, options: JamfSchoolOptions) -> JamfSchoolState:
@@ -69,6 +72,10 @@ class JamfSchoolState:
             api_keys={api_key.key: api_key for api_key in options.api_keys},
             accepted_protocol_versions=options.accepted_protocol_versions,
         )
+        watcher = None
+        if options.push_at_window_edges:
+            watcher = WindowEdgeWatcher(fleet=fleet, profile_ids=tuple(profiles))
+            fleet.subscribe(watcher.on_fleet_event)
         return cls(
             fleet=fleet,
             options=options,
@@ -76,9 +83,12 @@ class JamfSchoolState:
             time_filters=settings,
             smart_group_ids=smart_group_ids,
             profiles=profiles,
+            edge_watcher=watcher,
         )
 
     def settle(self) -> None:
+        if self.edge_watcher is not None:
+            self.edge_watcher.check()
         if self.options.tick_fleet_on_request:
             self.fleet.tick()
 

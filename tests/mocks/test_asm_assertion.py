@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 from mocks.asm.assertion import (
     JWT_BEARER_ASSERTION_TYPE,
@@ -12,7 +14,13 @@ from mocks.asm.assertion import (
     AssertionRules,
     verify_client_assertion,
 )
-from mocks.asm.signing import TestAccount, new_test_account, sign_client_assertion
+from mocks.asm.signing import (
+    TestAccount,
+    new_test_account,
+    private_key_pem,
+    public_key_pem,
+    sign_client_assertion,
+)
 
 NOW = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
 
@@ -151,3 +159,13 @@ def test_reuse_can_be_allowed_for_clients_that_cache_their_assertion(
             form, clients=clients, spent_jtis=spent, now=NOW, rules=rules
         )
         assert verified.expires_at == NOW + timedelta(days=1)
+
+
+def test_the_downloadable_key_pair_round_trips_through_pem(account: TestAccount) -> None:
+    private = load_pem_private_key(private_key_pem(account).encode(), password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    reloaded = TestAccount(client=account.client, private_key=private)
+    assertion = sign_client_assertion(reloaded, issued_at=NOW)
+    assert _verify(account, _form(account, assertion)) == account.client.client_id
+    public = load_pem_public_key(public_key_pem(account).encode())
+    assert public == account.client.public_key

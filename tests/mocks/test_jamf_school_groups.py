@@ -240,3 +240,23 @@ async def test_two_fronts_on_one_fleet_share_the_console_groups(
     groups_before, profiles_before = len(fleet.groups()), len(fleet.profiles())
     create_app(fleet, clock)
     assert (len(fleet.groups()), len(fleet.profiles())) == (groups_before, profiles_before)
+
+
+@pytest.mark.parametrize("push_at_edges", [False, True])
+async def test_window_edges_can_wake_the_group_at_once(
+    fleet: Fleet, clock: ManualClock, push_at_edges: bool
+) -> None:
+    app = create_app(fleet, clock, JamfSchoolOptions(push_at_window_edges=push_at_edges))
+    curfew_profile = profile_id(app, "Curfew 20:00-07:00")
+    home = fleet.devices[:6]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://s") as client:
+        await move(client, "add", group_id(fleet, CURFEW_GROUP), home)
+        run_until(clock, fleet, MONDAY_19_00 + timedelta(hours=1, seconds=1), step=30)
+        await client.get("/api/devices", headers=HEADERS)  # any request notices the edge
+        run_until(clock, fleet, clock.now() + timedelta(seconds=16), step=1)
+    installed = [has_profile(device, curfew_profile) for device in home]
+    if push_at_edges:
+        assert all(installed)
+    else:
+        assert not all(installed)  # most iPads wait for their routine check-in
