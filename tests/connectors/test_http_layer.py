@@ -31,21 +31,10 @@ from connectors.http import (
     parse_retry_after,
 )
 from mdm_bridge.clock import FakeClock
+from tests.connectors.harness import Sleeper
 
 BASE = "https://school.jamfcloud.example"
 START = datetime(2026, 11, 23, 19, 59, tzinfo=UTC)
-
-
-class Sleeper:
-    """Stands in for asyncio.sleep: records each delay and moves the fake clock instead."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        self.clock.advance(seconds)
 
 
 class Tokens:
