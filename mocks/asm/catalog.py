@@ -55,9 +55,13 @@ class AsmCatalog:
     updated_at: dict[str, datetime] = field(default_factory=dict)
     home_server_id: str = ""
     other_server_id: str = ""
+    _sorted_devices: list[tuple[str, OrgDevice]] = field(default_factory=list)
 
     def sorted_devices(self) -> list[tuple[str, OrgDevice]]:
-        return sorted(self.devices.items())
+        # The organisation's devices never change after start, so sort them once.
+        if len(self._sorted_devices) != len(self.devices):
+            self._sorted_devices = sorted(self.devices.items())
+        return self._sorted_devices
 
     def sorted_servers(self) -> list[tuple[str, MdmServer]]:
         return sorted(self.servers.items())

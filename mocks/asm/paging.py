@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -61,10 +62,7 @@ def cut_page(items_by_id: Sequence[tuple[str, T]], request: PageRequest) -> Page
     """Return the page after `request.after_id`; `items_by_id` must be sorted by id."""
     start = 0
     if request.after_id is not None:
-        start = next(
-            (index for index, (item_id, _) in enumerate(items_by_id) if item_id > request.after_id),
-            len(items_by_id),
-        )
+        start = bisect.bisect_right(items_by_id, request.after_id, key=lambda pair: pair[0])
     window = items_by_id[start : start + request.limit]
     more_remain = start + request.limit < len(items_by_id)
     next_cursor = _encode_cursor(window[-1][0]) if more_remain and window else None
