@@ -8,9 +8,12 @@ unenroll or clear-passcode: the bridge cannot ask an MDM to destroy anything.
 from __future__ import annotations
 
 import hashlib
+import plistlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 
 def _aware(name: str, instant: datetime | None) -> None:
@@ -80,6 +83,55 @@ class ProfileRef:
 
     def __post_init__(self) -> None:
         _aware("ProfileRef.removal_date", self.removal_date)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProfileDocument:
+    """The content of a bridge-owned profile, for MDMs to which the bridge uploads profiles.
+
+    `payloads` are the inner payload dictionaries (each with its `PayloadType` and keys), ready
+    for plistlib; the connector wraps them in the top-level profile. `content_hash` covers
+    everything that reaches the device, so a moved removal date counts as changed content.
+    Two documents are equal when their identifier and hash are; the mappings are not compared.
+    """
+
+    identifier: str
+    display_name: str
+    payloads: tuple[Mapping[str, Any], ...] = field(compare=False)
+    removal_date: datetime | None = None
+    description: str = ""
+    content_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        _aware("ProfileDocument.removal_date", self.removal_date)
+        if not self.identifier or not self.display_name:
+            raise ValueError("a profile document needs an identifier and a display name")
+        canonical = {
+            "identifier": self.identifier,
+            "display_name": self.display_name,
+            "description": self.description,
+            "payloads": [dict(payload) for payload in self.payloads],
+            "removal_date": plist_date(self.removal_date) if self.removal_date else "",
+        }
+        try:
+            rendered = plistlib.dumps(canonical, sort_keys=True)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"profile {self.identifier}: payloads are not plist-ready") from error
+        digest = hashlib.sha256(rendered).hexdigest()[:16]
+        object.__setattr__(self, "content_hash", digest)
+
+    @property
+    def ref(self) -> ProfileRef:
+        return ProfileRef(
+            identifier=self.identifier,
+            content_hash=self.content_hash,
+            removal_date=self.removal_date,
+        )
+
+
+def plist_date(instant: datetime) -> datetime:
+    """`instant` as plistlib writes dates: naive, in UTC (it ignores a time zone it is given)."""
+    return instant.astimezone(UTC).replace(tzinfo=None)
 
 
 class CommandStatus(StrEnum):
@@ -153,11 +205,23 @@ class Action:
     reason: str
     profile: ProfileRef | None = None
     lock: LockIntent | None = None
+    # The content to upload, for MDMs where the bridge creates its profiles (Jamf Pro).
+    document: ProfileDocument | None = None
 
     def __post_init__(self) -> None:
         is_profile_action = self.kind in (ActionKind.INSTALL_PROFILE, ActionKind.REMOVE_PROFILE)
         if is_profile_action and self.profile is None:
             raise ValueError(f"a {self.kind} action needs a profile")
+        if self.document is not None:
+            if self.kind is not ActionKind.INSTALL_PROFILE:
+                raise ValueError("only an install_profile action carries a profile document")
+            assert self.profile is not None
+            same = (self.profile.identifier, self.profile.content_hash) == (
+                self.document.identifier,
+                self.document.content_hash,
+            )
+            if not same:
+                raise ValueError("the profile document does not match the action's profile")
         if self.kind is ActionKind.LOCK and self.lock is None:
             raise ValueError("a lock action needs a lock intent (cause and message)")
 

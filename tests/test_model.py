@@ -15,6 +15,7 @@ from mdm_bridge.model import (
     LockCause,
     LockIntent,
     ObservedDevice,
+    ProfileDocument,
     ProfileRef,
 )
 
@@ -78,3 +79,77 @@ def test_lock_until_must_be_aware() -> None:
     assert LockIntent(cause=LockCause.BAN, message="m", until=datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(ValueError, match="until"):
         LockIntent(cause=LockCause.BAN, message="m", until=datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+CURFEW_PROFILE = {
+    "PayloadType": "com.apple.applicationaccess",
+    "PayloadVersion": 1,
+    "PayloadIdentifier": "org.mdm-bridge.curfew.restrictions",
+    "PayloadUUID": "5D0C4B8E-0000-4000-8000-000000000001",
+    "allowSafari": False,
+}
+
+
+def _document(**changes: object) -> ProfileDocument:
+    values: dict[str, object] = {
+        "identifier": "org.mdm-bridge.curfew",
+        "display_name": "Curfew",
+        "payloads": (CURFEW_PROFILE,),
+        "removal_date": datetime(2026, 11, 24, 7, 0, tzinfo=UTC),
+    } | changes
+    return ProfileDocument(**values)  # type: ignore[arg-type]
+
+
+def test_profile_document_hash_follows_content_and_removal_date() -> None:
+    same = _document()
+    assert same == _document()
+    assert same.content_hash == _document().content_hash
+    unsafe = _document(payloads=(CURFEW_PROFILE | {"allowSafari": True},))
+    later = _document(removal_date=datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    assert len({same.content_hash, unsafe.content_hash, later.content_hash}) == 3
+    assert same.ref == ProfileRef(
+        identifier="org.mdm-bridge.curfew",
+        content_hash=same.content_hash,
+        removal_date=datetime(2026, 11, 24, 7, 0, tzinfo=UTC),
+    )
+    hash(same)  # usable in sets and as part of a hashed action
+
+
+def test_profile_document_refuses_naive_dates_and_unplistable_payloads() -> None:
+    with pytest.raises(ValueError, match="removal_date"):
+        _document(removal_date=datetime(2026, 11, 24, 7, 0))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="not plist-ready"):
+        _document(payloads=({"PayloadType": "x", "bad": object()},))
+    with pytest.raises(ValueError, match="display name"):
+        _document(display_name="")
+
+
+def test_only_a_matching_install_action_carries_a_document() -> None:
+    document = _document()
+    install = Action(
+        kind=ActionKind.INSTALL_PROFILE,
+        device=IPAD,
+        target_hash="h",
+        reason="curfew",
+        profile=document.ref,
+        document=document,
+    )
+    assert install.document is document
+    with pytest.raises(ValueError, match="does not match"):
+        Action(
+            kind=ActionKind.INSTALL_PROFILE,
+            device=IPAD,
+            target_hash="h",
+            reason="curfew",
+            profile=FILTER,
+            document=document,
+        )
+    with pytest.raises(ValueError, match="only an install_profile"):
+        Action(
+            kind=ActionKind.REMOVE_PROFILE,
+            device=IPAD,
+            target_hash="h",
+            reason="curfew",
+            profile=document.ref,
+            document=document,
+        )
