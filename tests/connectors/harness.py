@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from connectors.apple_school_manager import create_connector as create_asm
 from connectors.base import Connector, ConnectorConfig
 from mdm_bridge.clock import FakeClock
+from mdm_bridge.model import ProfileDocument
 from mocks import asm
 from mocks.asm.assertion import RegisteredClient
 from mocks.asm.state import AsmOptions
@@ -43,8 +44,27 @@ class Sleeper:
         self.clock.advance(seconds)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeviceTruth:
+    """What a simulated iPad really is, whatever any MDM says about it."""
+
+    serial: str
+    online: bool
+    supervised: bool
+    lost_mode: bool
+    profiles: frozenset[str]  # PayloadIdentifiers installed on the device
+    pending_commands: int  # commands queued for it that it has not answered
+
+
 @dataclass(kw_only=True)
 class Harness:
+    """A connector, its mock and levers on the simulated fleet behind the mock.
+
+    The action tests of the suite use the hooks below. Their defaults work on the shared
+    `mocks.fleet.Fleet` that every vendor front serves, so a vendor harness only overrides one
+    when its mock needs something more (say, a time-filter engine to run).
+    """
+
     connector: Connector
     app: FastAPI
     fleet: Fleet
@@ -53,6 +73,44 @@ class Harness:
     control: httpx.AsyncClient
     expected_serials: set[str]
     extra: dict[str, Any] = field(default_factory=dict)
+    # A profile the connector is configured to install (a Jamf School harness maps it to a
+    # console-made profile and group); None when the connector cannot install profiles.
+    test_profile: ProfileDocument | None = None
+
+    async def device_truth(self, serial: str) -> DeviceTruth:
+        """The simulated iPad's real state (lost mode, installed profiles, connectivity)."""
+        device = self.fleet.device_by_serial(serial)
+        assert device is not None, f"no enrolled device {serial}"
+        now = self.fleet.now()
+        return DeviceTruth(
+            serial=serial,
+            online=device.is_online(now),
+            supervised=device.supervised,
+            lost_mode=device.lost_mode is not None,
+            profiles=frozenset(p.identifier for p in (device.installed or {}).values()),
+            pending_commands=len(device.pending or ()),
+        )
+
+    async def check_in_online(self) -> int:
+        """Every online device checks in now (runs its queued commands and scope changes);
+        returns how many did. Offline devices stay as they are."""
+        return sum(self.fleet.check_in(device) for device in self.fleet.devices)
+
+    async def take_offline(self, serial: str) -> None:
+        """The device drops off the network until `bring_online` (its commands stay queued)."""
+        device = self.fleet.device_by_serial(serial)
+        assert device is not None, f"no enrolled device {serial}"
+        self.fleet.set_offline(device)
+
+    async def bring_online(self, serial: str) -> None:
+        device = self.fleet.device_by_serial(serial)
+        assert device is not None, f"no enrolled device {serial}"
+        self.fleet.set_online(device)
+
+    async def let_time_pass(self, seconds: float) -> None:
+        """Move the shared clock on; devices check in as their rhythm says, screens unlock."""
+        self.clock.advance(seconds)
+        self.fleet.tick()
 
     async def set_faults(self, **changes: Any) -> None:
         response = await self.control.patch("/_mock/faults", json=changes)
