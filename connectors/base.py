@@ -145,6 +145,17 @@ class ActionApplier(Protocol):
         ...
 
 
+@runtime_checkable
+class OutcomeReader(Protocol):
+    """Optional: connectors whose MDM keeps a record of each command it queued."""
+
+    async def read_outcomes(self, results: Sequence[ActionResult]) -> list[ActionResult]:
+        """Re-judge earlier results by the MDM's record: PENDING while the device has not
+        answered (offline, NotNow), FAILED when it refused, ACCEPTED once it carried the
+        command out. Results the MDM has no record of come back unchanged."""
+        ...
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RosterClass:
     name: str

@@ -49,6 +49,7 @@ class DeviceTruth:
     """What a simulated iPad really is, whatever any MDM says about it."""
 
     serial: str
+    enrolled: bool  # False: only Apple School Manager knows it
     online: bool
     supervised: bool
     lost_mode: bool
@@ -79,11 +80,12 @@ class Harness:
 
     async def device_truth(self, serial: str) -> DeviceTruth:
         """The simulated iPad's real state (lost mode, installed profiles, connectivity)."""
-        device = self.fleet.device_by_serial(serial)
-        assert device is not None, f"no enrolled device {serial}"
+        device = self.fleet.device_by_serial(serial, include_unenrolled=True)
+        assert device is not None, f"no device {serial}"
         now = self.fleet.now()
         return DeviceTruth(
             serial=serial,
+            enrolled=device.enrolled,
             online=device.is_online(now),
             supervised=device.supervised,
             lost_mode=device.lost_mode is not None,

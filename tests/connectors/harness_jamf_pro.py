@@ -21,7 +21,8 @@ from mocks.jamf_pro.state import JamfProSettings
 from tests.connectors.harness import START, Harness, Sleeper
 
 JAMF_URL = "https://school.jamfcloud.com"
-CLIENT_OPTIONS = {"client_id": "mdm-bridge"}
+# Small command batches, so a 40-device test still sends several bulk requests into the faults.
+CLIENT_OPTIONS = {"client_id": "mdm-bridge", "command_batch_size": "8"}
 CLIENT_SECRETS = {"client_secret": "mdm-bridge-secret"}
 USER_OPTIONS = {"username": "bridge"}
 USER_SECRETS = {"password": "bridge-password"}
