@@ -44,13 +44,12 @@ Observation
 from __future__ import annotations
 
 import math
-import random
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from mocks.clock import Clock, to_epoch
+from mocks.command_book import CommandBook
 from mocks.commands import Command, CommandState, RequestType
 from mocks.device import Device
 from mocks.device_behaviour import answer_command
@@ -93,9 +92,7 @@ class Fleet:
         self._groups = GroupBook()
         self._profiles: dict[int, Profile] = {}
         self._next_profile_id = 1
-        self._commands: dict[str, Command] = {}
-        # Deterministic ids for a simulation, not secrets.
-        self._rng = random.Random(f"commands-{config.seed}")  # noqa: S311
+        self._commands = CommandBook(config.seed)
         self._timetable = Timetable()
         self._subscribers: list[Callable[[FleetEvent], None]] = []
         self.checkin_slowdown = 1.0
@@ -253,10 +250,10 @@ class Fleet:
         source: str,
         profile_id: int | None = None,
     ) -> Command:
-        command = self._new_command(device, request_type, params, source, profile_id)
-        if device.pending is None:
-            device.pending = []
-        device.pending.append(command.uuid)
+        command = self._commands.create(
+            device, request_type, params, source=source, profile_id=profile_id, at=self.now()
+        )
+        self._commands.queue(device, command)
         self.push(device)
         return command
 
@@ -264,52 +261,24 @@ class Fleet:
         return self._commands.get(command_uuid)
 
     def commands_for(self, device: Device) -> list[Command]:
-        return [self._commands[key] for key in device.commands or ()]
+        return self._commands.history(device)
 
     def pending_for(self, device: Device) -> list[Command]:
-        return [self._commands[key] for key in device.pending or ()]
+        return self._commands.pending(device)
 
     def all_commands(self) -> Iterator[Command]:
-        return iter(self._commands.values())
+        return iter(self._commands)
 
     def flush(self, device: Device, states: Iterable[CommandState]) -> int:
         """Forget the device's commands in ``states`` (what an MDM's 'flush' does)."""
-        doomed = set(states)
-        kept: list[str] = []
-        removed = 0
-        for key in device.commands or ():
-            if self._commands[key].state in doomed:
-                del self._commands[key]
-                removed += 1
-            else:
-                kept.append(key)
-        device.commands = kept or None
-        if device.pending is not None:
-            device.pending = [key for key in device.pending if key in self._commands] or None
-        return removed
+        return self._commands.flush(device, states)
 
-    def _new_command(
-        self,
-        device: Device,
-        request_type: RequestType,
-        params: dict[str, Any] | None,
-        source: str,
-        profile_id: int | None,
+    def _scope_command(
+        self, device: Device, request_type: RequestType, profile_id: int, at: float
     ) -> Command:
-        command = Command(
-            uuid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
-            device_index=device.index,
-            request_type=request_type,
-            params=params,
-            queued_at=self.now(),
-            source=source,
-            profile_id=profile_id,
+        return self._commands.create(
+            device, request_type, None, source="scope", profile_id=profile_id, at=at
         )
-        self._commands[command.uuid] = command
-        if device.commands is None:
-            device.commands = []
-        device.commands.append(command.uuid)
-        return command
 
     # ---- time and connectivity -----------------------------------------------------------
 
@@ -365,8 +334,8 @@ class Fleet:
             self._reschedule(device, device.offline_until or math.inf)
             return False
         self._expire_profiles(device, at)
-        for key in list(device.pending or ()):
-            self._answer(device, self._commands[key], at)
+        for command in self._commands.pending(device):
+            self._answer(device, command, at)
         self._converge_profiles(device, at)
         device.last_checkin = at
         device.last_inventory_update = at
@@ -380,10 +349,7 @@ class Fleet:
             command.state = CommandState.PENDING
             command.completed_at = None
             return
-        if device.pending is not None and command.uuid in device.pending:
-            device.pending.remove(command.uuid)
-            if not device.pending:
-                device.pending = None
+        self._commands.settle(device, command)
         if command.request_type is RequestType.INSTALL_PROFILE:
             self._schedule_self_removal(device, command.profile_id)
         self._emit(CommandCompleted(command=command, at=at))
@@ -400,9 +366,7 @@ class Fleet:
         wanted = {profile.profile_id: profile for profile in self.desired_profiles(device)}
         for profile_id in list(device.installed or ()):
             if profile_id not in wanted:
-                command = self._new_command(
-                    device, RequestType.REMOVE_PROFILE, None, "scope", profile_id
-                )
+                command = self._scope_command(device, RequestType.REMOVE_PROFILE, profile_id, at)
                 self._answer(device, command, at)
         for profile in wanted.values():
             have = device.installed.get(profile.profile_id) if device.installed else None
@@ -412,8 +376,8 @@ class Fleet:
                 continue
             if self._install_keeps_failing(device, profile.profile_id):
                 continue
-            command = self._new_command(
-                device, RequestType.INSTALL_PROFILE, None, "scope", profile.profile_id
+            command = self._scope_command(
+                device, RequestType.INSTALL_PROFILE, profile.profile_id, at
             )
             self._answer(device, command, at)
 
@@ -421,8 +385,7 @@ class Fleet:
         """Lost Mode refuses installs; re-sending at every check-in would only pile up errors."""
         if device.lost_mode is None:
             return False
-        for key in reversed(device.commands or ()):
-            command = self._commands[key]
+        for command in reversed(self._commands.history(device)):
             if command.profile_id == profile_id:
                 return command.state is CommandState.ERROR
         return False

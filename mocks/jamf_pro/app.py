@@ -37,7 +37,7 @@ misc = APIRouter()
 
 @misc.get("/api/v1/jamf-pro-version")
 async def version(request: Request) -> Response:
-    auth.require_api_token(request)
+    auth.check_api_token(request)
     return json_response({"version": jamf_state(request).settings.version})
 
 

@@ -31,7 +31,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def require_api_token(request: Request) -> Token:
+def check_api_token(request: Request) -> Token:
     state = jamf_state(request)
     value = _bearer(request)
     token = state.tokens.valid(value, state.now()) if value else None
@@ -40,13 +40,22 @@ def require_api_token(request: Request) -> Token:
     return token
 
 
-def require_classic_token(request: Request) -> Token:
+def check_classic_token(request: Request) -> Token:
     state = jamf_state(request)
     value = _bearer(request)  # Basic auth is switched off on Classic since 11.5
     token = state.tokens.valid(value, state.now()) if value else None
     if token is None:
         raise JamfProError(classic_page(401, "The request requires user authentication"))
     return token
+
+
+async def require_api_token(request: Request) -> Token:
+    """Route dependency; async so that FastAPI does not hop to a worker thread per request."""
+    return check_api_token(request)
+
+
+async def require_classic_token(request: Request) -> Token:
+    return check_classic_token(request)
 
 
 def _token_answer(token: Token, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -87,7 +96,7 @@ async def create_user_token(request: Request) -> Response:
 
 async def _keep_alive(request: Request, headers: dict[str, str] | None = None) -> Response:
     state = jamf_state(request)
-    old = require_api_token(request)
+    old = check_api_token(request)
     if old.kind is not TokenKind.USER:
         raise JamfProError(
             api_error(401, "INVALID_TOKEN", "API client tokens cannot be kept alive")
@@ -103,13 +112,13 @@ async def _keep_alive(request: Request, headers: dict[str, str] | None = None) -
 
 
 async def _invalidate(request: Request, headers: dict[str, str] | None = None) -> Response:
-    token = require_api_token(request)
+    token = check_api_token(request)
     jamf_state(request).tokens.invalidate(token.value)
     return Response(status_code=204, headers=headers)
 
 
 async def _details(request: Request, headers: dict[str, str] | None = None) -> Response:
-    token = require_api_token(request)
+    token = check_api_token(request)
     body: dict[str, Any] = {
         "account": {"username": token.subject, "accessLevel": "FullAccess"},
         "authenticationType": str(token.kind),
