@@ -29,8 +29,9 @@ from connectors.base import (
 )
 from connectors.http import HttpPolicy, Sleep, VendorHttp
 from connectors.jamf_school.api import JamfSchoolApi
+from connectors.jamf_school.delivery import DeliveryTracker
 from connectors.jamf_school.mapping import GroupMap, resolve
-from connectors.jamf_school.moves import apply_moves
+from connectors.jamf_school.moves import DIRECTION, apply_moves
 from connectors.jamf_school.settings import JamfSchoolSettings
 from connectors.jamf_school.wire import JamfDevice
 from mdm_bridge.model import Action, DeviceRef, LockState, ObservedDevice, Vendor
@@ -65,6 +66,7 @@ class JamfSchoolConnector:
         self._api = JamfSchoolApi(self._settings, http)
         self._group_map: GroupMap | None = None
         self._verifying = asyncio.Lock()
+        self._deliveries = DeliveryTracker()
 
     def __repr__(self) -> str:
         return f"JamfSchoolConnector(name={self.name!r}, base_url={self._settings.base_url!r})"
@@ -100,10 +102,10 @@ class JamfSchoolConnector:
     async def observe(self, devices: Sequence[DeviceRef]) -> list[ObservedDevice]:
         """Which bridge groups (so which bridge profiles) each device is in, and its check-in.
 
-        A profile counts as present once the device is in its group: Jamf School shows no
-        per-device profile list, and it installs the profile at the device's next check-in
-        (`last_check_in` tells how fresh that is). Lock state is unknowable here. Devices Jamf
-        School no longer knows are left out.
+        Jamf School shows no per-device profile list: a profile counts as present when the
+        device is in its group and has checked in since the bridge moved it there (see
+        `connectors.jamf_school.delivery`); a move not yet delivered is a pending command.
+        Lock state is unknowable here. Devices Jamf School no longer knows are left out.
         """
         if not devices:
             return []
@@ -115,15 +117,17 @@ class JamfSchoolConnector:
             device = found.get(ref.udid or ref.vendor_id)
             if device is None:
                 continue
+            view = self._deliveries.delivered_view(device, group_map)
             observations.append(
                 ObservedDevice(
                     ref=ref,
                     observed_at=observed_at,
                     supervised=device.supervised,
                     lock=LockState.UNKNOWN,
-                    profiles=group_map.profiles_in(device.group_ids),
+                    profiles=view.profiles,
                     groups=group_map.bridge_groups_in(device.group_ids),
                     last_check_in=device.last_check_in,
+                    pending_commands=view.pending,
                 )
             )
         return observations
@@ -160,6 +164,16 @@ class JamfSchoolConnector:
             ]
             return ordered_results(actions, refused, failed)
         done = await apply_moves(self._api, group_map, doable)
+        accepted_at = self._clock.now()
+        for result in done:
+            if result.outcome is Outcome.ACCEPTED and result.action.profile is not None:
+                group = group_map.group_for(result.action.profile.identifier)
+                assert group is not None  # only mapped profiles are moved
+                device = result.action.device
+                direction = DIRECTION[result.action.kind]
+                self._deliveries.record(
+                    device.udid or device.vendor_id, group.group_id, direction, accepted_at
+                )
         if any(result.failure is FailureKind.AUTH for result in done):
             self._group_map = None  # a group may have gone: check the mapping again next time
         return ordered_results(actions, refused, done)
