@@ -1,8 +1,8 @@
 """The `mdm-bridge` command line: serve, db upgrade, mock, demo.
 
 The top of the import graph: reads settings once, sets up logging, then hands over to the API
-app factory, the migrations or the mock. Configuration errors end the command with a message
-naming the setting, never a traceback.
+app factory, the migrations or the mock (`mocks.cli`, registered here; the mock never imports
+us). Configuration errors end the command with a message naming the setting, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from mdm_bridge.logs import configure_logging
 from mdm_bridge.settings import Settings, SettingsError, load_settings
 from mdm_bridge.store import migrate
 from mdm_bridge.store.engine import create_database_engine
+from mocks.cli import mock_command
+from mocks.clock import SystemClock as MockClock
+from mocks.compose import ASM, JAMF_PRO, MockPlan, build_mock_apps, vendor_ports
+from mocks.generate import FleetConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,8 +130,20 @@ def _demo_secret(path: Path) -> str:
     return key
 
 
+main.add_command(mock_command)
+
+
 @main.command()
 @click.option("--port", type=int, default=8000, show_default=True, help="The service's port.")
+@click.option(
+    "--mock-port",
+    type=int,
+    default=9100,
+    show_default=True,
+    help="First port of the mock MDM (Jamf Pro on it, Apple School Manager on the next).",
+)
+@click.option("--devices", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True, help="The simulated school.")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -136,10 +152,11 @@ def _demo_secret(path: Path) -> str:
     help="Where the demo keeps its SQLite database and secret key.",
 )
 @click.pass_obj
-def demo(ctx: _Context, port: int, data_dir: Path) -> None:
-    """Run a demo school on this machine: the service on SQLite with bundled policies.
+def demo(ctx: _Context, port: int, mock_port: int, devices: int, seed: int, data_dir: Path) -> None:
+    """Run a demo school on this machine: the service on SQLite beside a mock MDM.
 
-    Nothing to configure: the database and a secret key are created under --data-dir.
+    The mock serves a simulated school of --devices iPads behind fake Jamf Pro and Apple School
+    Manager APIs. Nothing to configure: the database and a secret key go under --data-dir.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = ctx.settings(
@@ -147,13 +164,22 @@ def demo(ctx: _Context, port: int, data_dir: Path) -> None:
         secret_key=_demo_secret(data_dir / "secret-key"),
         port=port,
     )
+    plan = MockPlan(fleet=FleetConfig(devices=devices, seed=seed), vendors=(JAMF_PRO, ASM))
+    mock = build_mock_apps(plan, MockClock())
+    ports = vendor_ports(plan.vendors, mock_port)
     service = serving.Listener(
         name="mdm-bridge", app=create_app(settings), host=settings.host, port=settings.port
     )
-    click.echo("mdm-bridge demo")
-    click.echo(
-        f"  service API   {service.url}  (docs {service.url}/docs, health {service.url}/healthz)"
+    jamf_pro, asm = (
+        serving.Listener(name=vendor, app=mock.apps[vendor], host=settings.host, port=ports[vendor])
+        for vendor in plan.vendors
     )
-    click.echo(f"  data          {data_dir}/")
+    user, password = next(iter(plan.jamf_pro.users.items()))
+    click.echo(f"mdm-bridge demo: a school of {devices} iPads")
+    click.echo(f"  service API        {service.url}  (docs {service.url}/docs)")
+    click.echo(f"  mock Jamf Pro      {jamf_pro.url}  (user {user} / {password})")
+    click.echo(f"  mock Apple School  {asm.url}")
+    click.echo(f"  mock ground truth  {jamf_pro.url}/_mock and {asm.url}/_mock")
+    click.echo(f"  data               {data_dir}/")
     click.echo("  stop with Ctrl-C")
-    serving.run([service])
+    serving.run([service, jamf_pro, asm])

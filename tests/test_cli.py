@@ -27,9 +27,9 @@ def runner(clean_environment: pytest.MonkeyPatch) -> CliRunner:
 def test_help_explains_each_command(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "db", "demo"):
+    for command in ("serve", "db", "demo", "mock"):
         assert command in result.output
-    for words in (["serve"], ["db", "upgrade"], ["db", "current"], ["demo"]):
+    for words in (["serve"], ["db", "upgrade"], ["db", "current"], ["demo"], ["mock"]):
         sub = runner.invoke(main, [*words, "--help"])
         assert sub.exit_code == 0, sub.output
         assert "Usage: mdm-bridge" in sub.output
