@@ -34,7 +34,8 @@ Time and connectivity
     ``tick(now=None) -> int`` runs every check-in and self-removal that is due (returns the
     number of check-ins); ``check_in(device)`` forces one now; ``push(device)`` wakes an online
     device soon; ``set_offline(device, until=None)``, ``set_online(device)``,
-    ``set_screen_locked(device, until)``; ``checkin_slowdown`` stretches every rhythm.
+    ``set_screen_locked(device, until)``, ``set_clock_offset(device, seconds)`` (``ClockLocked``
+    while a profile forces automatic time); ``checkin_slowdown`` stretches every rhythm.
 
 Observation
     ``subscribe(callback)`` receives ``CheckedIn`` and ``CommandCompleted`` events.
@@ -57,6 +58,10 @@ from mocks.generate import FleetConfig, generate_devices
 from mocks.groups import Group, GroupBook
 from mocks.profiles import Profile
 from mocks.timetable import Timetable
+
+
+class ClockLocked(ValueError):
+    """An installed profile forces automatic date and time, so the device clock cannot move."""
 
 
 class GroupInUse(ValueError):
@@ -303,6 +308,16 @@ class Fleet:
 
     def set_screen_locked(self, device: Device, until: float | None) -> None:
         device.screen_locked_until = until
+
+    def set_clock_offset(self, device: Device, seconds: float) -> None:
+        """Move the device's own clock (a pupil dodging a curfew), unless a profile forbids it."""
+        for installed in (device.installed or {}).values():
+            profile = self._profiles.get(installed.profile_id)
+            if profile is not None and profile.content.forces_automatic_time:
+                raise ClockLocked(f"profile {profile.profile_id} forces automatic date and time")
+        device.clock_offset = seconds
+        for profile_id in device.installed or ():
+            self._schedule_self_removal(device, profile_id)
 
     def tick(self, now: float | None = None) -> int:
         """Run every check-in and self-removal due by ``now`` (default: the clock), in order."""

@@ -41,6 +41,7 @@ class FleetConfig:
     locked_share: float = 0.1
     locked_minutes: tuple[float, float] = (5.0, 90.0)
     no_passcode_share: float = 0.05
+    shared_ipad_share: float = 0.0
     checkin_interval_seconds: tuple[float, float] = (600.0, 1800.0)
     push_delay_seconds: tuple[float, float] = (1.0, 15.0)
     # Serials Apple School Manager knows that never enrolled in the MDM; None = about 2 %.
@@ -89,7 +90,9 @@ def generate_devices(config: FleetConfig, start: float) -> list[Device]:
                 wifi_mac=":".join(f"{rng.randrange(256):02x}" for _ in range(6)),
                 supervised=rng.random() >= config.unsupervised_share,
                 has_passcode=rng.random() >= config.no_passcode_share,
-                shared_ipad=False,
+                # Drawn only when asked for, so older seeds keep generating the same fleet.
+                shared_ipad=config.shared_ipad_share > 0
+                and rng.random() < config.shared_ipad_share,
                 enrolled=enrolled,
                 pupil_ref=f"P{config.seed % 1000:03d}-{index + 1:06d}",
                 pupil_name=pupil_name,

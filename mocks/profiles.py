@@ -47,6 +47,8 @@ class ProfileContent:
     removal_date: float | None  # epoch seconds
     duration_until_removal: float | None
     payload_types: tuple[str, ...]
+    # A restrictions payload sets forceAutomaticDateAndTime: the pupil cannot move the clock.
+    forces_automatic_time: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,12 +88,16 @@ def read_profile_plist(payload: bytes) -> ProfileContent:
     inner = document.get("PayloadContent") or []
     payload_types = tuple(str(item.get("PayloadType")) for item in inner if isinstance(item, dict))
     display_name = document.get("PayloadDisplayName")
+    forces_time = any(
+        isinstance(item, dict) and item.get("forceAutomaticDateAndTime") is True for item in inner
+    )
     return ProfileContent(
         identifier=identifier,
         display_name=display_name if isinstance(display_name, str) else None,
         removal_date=_plist_date_to_epoch(removal_date),
         duration_until_removal=float(duration) if duration is not None else None,
         payload_types=payload_types,
+        forces_automatic_time=forces_time,
     )
 
 

@@ -6,6 +6,7 @@ its numeric id, serial number, UDID or management id.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mocks.commands import CommandState
 from mocks.common.vendor import MockVendor
 from mocks.device import Device
-from mocks.fleet import Fleet
+from mocks.fleet import ClockLocked, Fleet
 from mocks.truth import command_truth, device_truth
 
 router = APIRouter(prefix="/_mock", tags=["mock control"])
@@ -61,10 +62,48 @@ async def list_devices(
     request: Request,
     offset: int = Query(0, ge=0),
     limit: int = Query(100, ge=1, le=5000),
+    lost_mode: bool | None = Query(None, alias="lostMode"),
+    online: bool | None = None,
+    group: int | None = None,
+    has_pending: bool | None = Query(None, alias="hasPending"),
+    profile: int | None = Query(None, description="devices with this profile installed"),
 ) -> dict[str, Any]:
+    """Ground truth for many devices; the filters narrow it before paging."""
     fleet = vendor_of(request).fleet
-    chosen = fleet.devices[offset : offset + limit]
-    return {"total": len(fleet.devices), "devices": [device_truth(fleet, d) for d in chosen]}
+    now = fleet.now()
+    devices = [
+        device
+        for device in fleet.devices
+        if (lost_mode is None or (device.lost_mode is not None) == lost_mode)
+        and (online is None or device.is_online(now) == online)
+        and (group is None or device.in_group(group))
+        and (has_pending is None or bool(device.pending) == has_pending)
+        and (profile is None or (device.installed is not None and profile in device.installed))
+    ]
+    chosen = devices[offset : offset + limit]
+    return {"total": len(devices), "devices": [device_truth(fleet, d) for d in chosen]}
+
+
+@router.get("/summary")
+async def summary(request: Request) -> dict[str, Any]:
+    """Counts over the whole fleet, for asserting convergence of thousands of devices at once."""
+    fleet = vendor_of(request).fleet
+    now = fleet.now()
+    profiles: Counter[int] = Counter()
+    for device in fleet.devices:
+        profiles.update(device.installed or ())
+    states = Counter(str(command.state) for command in fleet.all_commands())
+    return {
+        "devices": len(fleet.devices),
+        "unenrolled": len(fleet.unenrolled),
+        "online": sum(device.is_online(now) for device in fleet.devices),
+        "screenLocked": sum(device.is_screen_locked(now) for device in fleet.devices),
+        "lostMode": sum(device.lost_mode is not None for device in fleet.devices),
+        "supervised": sum(device.supervised for device in fleet.devices),
+        "withPendingCommands": sum(bool(device.pending) for device in fleet.devices),
+        "commandsByState": {state.value: states.get(state.value, 0) for state in CommandState},
+        "profilesInstalled": {str(key): profiles[key] for key in sorted(profiles)},
+    }
 
 
 @router.get("/devices/{key}")
@@ -82,7 +121,10 @@ async def patch_device(request: Request, key: str, body: DevicePatch) -> dict[st
     if body.has_passcode is not None:
         device.has_passcode = body.has_passcode
     if body.clock_offset_seconds is not None:
-        device.clock_offset = body.clock_offset_seconds
+        try:
+            fleet.set_clock_offset(device, body.clock_offset_seconds)
+        except ClockLocked as error:
+            raise HTTPException(status_code=409, detail=str(error)) from error
     if body.fail_lost_mode_release is not None:
         device.fail_lost_mode_release = body.fail_lost_mode_release
     return device_truth(fleet, device)

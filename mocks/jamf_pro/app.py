@@ -46,6 +46,20 @@ async def health_check() -> Response:
     return Response(status_code=204)
 
 
+@misc.get("/api/v1/health-status")
+async def health_status(request: Request) -> Response:
+    """Acceptance ratios per traffic kind; injected 5xx and 429s lower the API's share."""
+    auth.check_api_token(request)
+    state = jamf_state(request)
+    if not state.settings.health_status_enabled:
+        raise JamfProError(api_error(404, "NOT_FOUND", "Health status is a Jamf Cloud feature"))
+    faults = state.vendor.faults.settings
+    api_ratio = round(max(0.0, 1.0 - faults.error_share - faults.rate_limit_share), 3)
+    windows = ("thirtySeconds", "oneMinute", "fiveMinutes", "fifteenMinutes", "thirtyMinutes")
+    kinds = {"api": api_ratio, "ui": 1.0, "enrollment": 1.0, "device": 1.0, "default": 1.0}
+    return json_response({kind: dict.fromkeys(windows, ratio) for kind, ratio in kinds.items()})
+
+
 class ClientSwitch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool

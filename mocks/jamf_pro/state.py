@@ -44,6 +44,8 @@ class JamfProSettings:
     classic_device_lock_accepted: bool = False
     # Devices whose inventory record is broken: STRICT listings answer 500, LENIENT null sections.
     broken_device_ids: frozenset[int] = frozenset()
+    # /api/v1/health-status exists on Jamf Cloud only; elsewhere it is a 404.
+    health_status_enabled: bool = False
     # Devices whose Classic record carries lost_mode_enabled as text, as Jamf's own sample does.
     text_lost_mode_device_ids: frozenset[int] = frozenset()
 

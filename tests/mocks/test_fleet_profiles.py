@@ -9,7 +9,7 @@ import pytest
 
 from mocks.clock import ManualClock, from_epoch
 from mocks.commands import CommandState, RequestType
-from mocks.fleet import Fleet, GroupInUse
+from mocks.fleet import ClockLocked, Fleet, GroupInUse
 from mocks.groups import DuplicateGroupName
 from mocks.profiles import Profile, ProfilePayloadError, Scope, read_profile_plist
 
@@ -201,3 +201,31 @@ def test_plist_removal_date_is_utc() -> None:
     content = read_profile_plist(plistlib.dumps({"PayloadIdentifier": "x", "RemovalDate": when}))
     assert content.removal_date is not None
     assert from_epoch(content.removal_date).hour == 7
+
+
+def test_forced_automatic_time_locks_the_device_clock(fleet: Fleet, clock: ManualClock) -> None:
+    payload = plistlib.dumps(
+        {
+            "PayloadIdentifier": "org.school.clock",
+            "PayloadContent": [
+                {"PayloadType": "com.apple.applicationaccess", "forceAutomaticDateAndTime": True}
+            ],
+        }
+    )
+    content = read_profile_plist(payload)
+    assert content.forces_automatic_time
+    fleet.put_profile(
+        Profile(
+            profile_id=fleet.next_profile_id(),
+            name="Clock",
+            payload=payload,
+            content=content,
+            scope=Scope(device_ids=frozenset({1})),
+        )
+    )
+    device = fleet.devices[0]
+    fleet.set_clock_offset(device, 60.0)  # allowed before the profile arrives
+    settle(fleet, clock)
+    with pytest.raises(ClockLocked):
+        fleet.set_clock_offset(device, 7200.0)
+    assert device.clock_offset == 60.0

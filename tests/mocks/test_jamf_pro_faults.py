@@ -9,6 +9,7 @@ import pytest
 
 from mocks.fleet import Fleet
 from mocks.jamf_pro.app import build_jamf_pro_app
+from mocks.jamf_pro.state import JamfProSettings
 from tests.mocks.conftest import JAMF_USER
 
 
@@ -185,3 +186,27 @@ async def test_bad_requests_get_vendor_errors_never_a_mock_500(
         assert "error" in answer.json()
     else:
         assert answer.json()["httpStatus"] == answer.status_code
+
+
+async def test_health_status_is_cloud_only_and_reflects_faults(fleet: Fleet) -> None:
+    plain = build_jamf_pro_app(fleet)
+    cloud = build_jamf_pro_app(fleet, settings=JamfProSettings(health_status_enabled=True))
+    for app, expected in ((plain, 404), (cloud, 200)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as api:
+            token = (await api.post("/api/v1/auth/token", auth=JAMF_USER)).json()["token"]
+            api.headers["Authorization"] = f"Bearer {token}"
+            assert (await api.get("/api/v1/health-check")).status_code == 204
+            status = await api.get("/api/v1/health-status")
+            assert status.status_code == expected
+    transport = httpx.ASGITransport(app=cloud)
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as api:
+        token = (await api.post("/api/v1/auth/token", auth=JAMF_USER)).json()["token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        healthy = (await api.get("/api/v1/health-status")).json()
+        assert healthy["api"]["oneMinute"] == 1.0
+        await api.patch("/_mock/faults", json={"errorShare": 0.2})
+        answers = [await api.get("/api/v1/health-status") for _ in range(10)]
+        degraded = next(a.json() for a in answers if a.status_code == 200)
+        assert degraded["api"]["fiveMinutes"] == 0.8
+        assert degraded["device"]["fiveMinutes"] == 1.0

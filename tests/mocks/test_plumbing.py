@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from mocks.clock import ManualClock
+from mocks.commands import RequestType
 from mocks.common.control import install_mock_plumbing
 from mocks.common.vendor import MockVendor
 from mocks.fleet import Fleet
@@ -224,3 +225,22 @@ async def test_bad_fault_values_are_refused(client: httpx.AsyncClient) -> None:
     assert (await client.patch("/_mock/faults", json={"errorShare": 2})).status_code == 422
     bad = await client.patch("/_mock/faults", json={"errorStatuses": [404]})
     assert bad.status_code == 400
+
+
+async def test_summary_and_filtered_truth(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    fleet.enqueue(fleet.devices[0], RequestType.ENABLE_LOST_MODE, {"message": "m"}, source="t")
+    fleet.check_in(fleet.devices[0])
+    fleet.enqueue(fleet.devices[1], RequestType.DEVICE_LOCK, source="t")
+    fleet.set_offline(fleet.devices[2])
+    summary = (await client.get("/_mock/summary")).json()
+    assert summary["devices"] == 10
+    assert summary["lostMode"] == 1
+    assert summary["online"] == 9
+    assert summary["withPendingCommands"] == 1
+    assert summary["commandsByState"] == {"PENDING": 1, "ACKNOWLEDGED": 1, "NOT_NOW": 0, "ERROR": 0}
+    lost = (await client.get("/_mock/devices", params={"lostMode": "true"})).json()
+    assert [d["deviceId"] for d in lost["devices"]] == [1]
+    offline = (await client.get("/_mock/devices", params={"online": "false"})).json()
+    assert [d["deviceId"] for d in offline["devices"]] == [3]
+    waiting = (await client.get("/_mock/devices", params={"hasPending": "true"})).json()
+    assert waiting["total"] == 1
