@@ -19,6 +19,8 @@ ENTRY_POINT_GROUP = "mdm_bridge.connectors"
 # Vendor name -> "module:factory". Imported only when that vendor is used.
 BUILTIN_CONNECTORS: Mapping[str, str] = {
     "apple_school_manager": "connectors.apple_school_manager:create_connector",
+    "jamf_pro": "connectors.jamf_pro:create_connector",
+    "jamf_school": "connectors.jamf_school:create_connector",
 }
 
 ConnectorFactory = Callable[..., Any]

@@ -6,7 +6,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from connectors.apple_school_manager import create_connector
+from connectors import apple_school_manager, jamf_pro, jamf_school
 from connectors.registry import (
     ENTRY_POINT_GROUP,
     PluginLoadError,
@@ -20,12 +20,18 @@ def _plugin(name: str, value: str) -> EntryPoint:
     return EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)
 
 
-def test_builtin_connector_loads_by_name() -> None:
-    assert load_connector_factory("apple_school_manager") is create_connector
+def test_builtin_connectors_load_by_name() -> None:
+    for name, package in (
+        ("apple_school_manager", apple_school_manager),
+        ("jamf_pro", jamf_pro),
+        ("jamf_school", jamf_school),
+    ):
+        assert load_connector_factory(name) is package.create_connector
 
 
 def test_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownConnectorError, match=r"'intune'.*known connectors: apple_school"):
+    known = "known connectors: apple_school_manager, jamf_pro, jamf_school"
+    with pytest.raises(UnknownConnectorError, match=rf"'intune'.*{known}"):
         load_connector_factory("intune", registry=discover(plugins=[]))
 
 
