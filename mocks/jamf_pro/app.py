@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict
 
@@ -25,9 +28,11 @@ from mocks.jamf_pro import (
     inventory,
     mdm_commands,
     static_groups,
+    webhook_routes,
 )
 from mocks.jamf_pro.errors import JamfProError, api_error, install_error_handlers, vendor_error
 from mocks.jamf_pro.state import JamfProSettings, JamfProState, jamf_state
+from mocks.jamf_pro.webhooks import WebhookDispatcher
 from mocks.jamf_pro.wire import json_response
 
 VENDOR = "jamf-pro"
@@ -116,8 +121,13 @@ def build_jamf_pro_app(
     settings: JamfProSettings | None = None,
     faults: FaultSettings | None = None,
     sleep: Sleep | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """A Jamf Pro mock over ``fleet``. ``sleep`` replaces asyncio.sleep for injected latency."""
+    """A Jamf Pro mock over ``fleet``.
+
+    ``sleep`` replaces asyncio.sleep for injected latency; ``webhook_transport`` carries webhook
+    deliveries (tests hand in an ``httpx.MockTransport``; by default they go out over HTTP).
+    """
     vendor = MockVendor(
         name=VENDOR,
         fleet=fleet,
@@ -130,10 +140,24 @@ def build_jamf_pro_app(
         vendor.sleep = sleep
     state = JamfProState(settings=settings or JamfProSettings(), vendor=vendor)
     vendor.token_expirers.append(state.tokens.expire_all)
+    dispatcher = WebhookDispatcher(fleet, transport=webhook_transport)
+
+    @asynccontextmanager
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+
     app = FastAPI(
-        title="Jamf Pro (mock)", docs_url="/_mock/docs", openapi_url="/_mock/openapi.json"
+        title="Jamf Pro (mock)",
+        docs_url="/_mock/docs",
+        openapi_url="/_mock/openapi.json",
+        lifespan=lifespan,
     )
     app.state.jamf_pro = state
+    app.state.jamf_pro_webhooks = dispatcher
     install_error_handlers(app)
     for module in (
         auth,
@@ -144,8 +168,10 @@ def build_jamf_pro_app(
         classic_commands,
         classic_groups,
         classic_profiles,
+        webhook_routes,
     ):
         app.include_router(module.router)
     app.include_router(misc)
+    app.include_router(webhook_routes.control)
     install_mock_plumbing(app, vendor)
     return app
