@@ -1,8 +1,9 @@
 """The checks every ASM API call passes before its route runs: Accept, bearer token, budget.
 
-`mocks.asm.app` attaches `api_guard` as a dependency of every `/v1` router, in the order the
-real service is seen to apply them: a wrong `Accept` is refused before the token is looked at,
-and a request only spends budget once it is authenticated.
+`mocks.asm.routes_devices` and `mocks.asm.routes_activities` attach `api_guard` to every `/v1`
+route. Apple does not document the order of these checks; the fake refuses a wrong `Accept`
+before it looks at the token, and spends budget only on authenticated requests, so an
+unauthenticated client cannot use up a school's budget.
 """
 
 from __future__ import annotations

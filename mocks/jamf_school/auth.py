@@ -99,7 +99,7 @@ def admit(
     *,
     minimum_version: int | None = None,
 ) -> ApiKey:
-    """Run the version, credential and rights checks in the order the service applies them."""
+    """Check version, then credentials, then the key's right (the real order is undocumented)."""
     check_protocol_version(headers, tenant, minimum=minimum_version)
     api_key = authenticate(headers, tenant)
     if right not in api_key.rights:

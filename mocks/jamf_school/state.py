@@ -51,6 +51,8 @@ class JamfSchoolOptions:
 
 @dataclass(kw_only=True)
 class JamfSchoolState:
+    """Everything one fake tenant remembers; group membership itself lives in the fleet."""
+
     fleet: Fleet
     options: JamfSchoolOptions
     tenant: Tenant
