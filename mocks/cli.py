@@ -44,6 +44,7 @@ def _credentials(vendor: str, jamf_pro: JamfProSettings) -> str:
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--error-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--drop-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--rate-limit-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--retry-after", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--connection-cap", type=click.IntRange(min=1), default=5, show_default=True)
@@ -66,6 +67,7 @@ def mock_command(
     latency_ms: float,
     jitter_ms: float,
     error_share: float,
+    drop_share: float,
     rate_limit_share: float,
     retry_after: int,
     connection_cap: int,
@@ -89,6 +91,7 @@ def mock_command(
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,
             error_share=error_share,
+            drop_share=drop_share,
             rate_limit_share=rate_limit_share,
             retry_after_seconds=retry_after,
             connection_cap=connection_cap,

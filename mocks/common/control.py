@@ -37,6 +37,7 @@ class FaultPatch(BaseModel):
     overCap: OverCapBehaviour | None = None
     overCapDelayMs: float | None = Field(default=None, ge=0)
     conflictOnOverlap: bool | None = None
+    dropShare: float | None = Field(default=None, ge=0, le=1)
     checkinSlowdown: float | None = Field(default=None, ge=1)
 
 
@@ -52,6 +53,7 @@ _SETTING_NAMES = {
     "overCap": "over_cap",
     "overCapDelayMs": "over_cap_delay_ms",
     "conflictOnOverlap": "conflict_on_overlap",
+    "dropShare": "drop_share",
 }
 
 

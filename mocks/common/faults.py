@@ -34,6 +34,9 @@ class FaultSettings:
     over_cap: OverCapBehaviour = OverCapBehaviour.SLOW
     over_cap_delay_ms: float = 200.0  # extra wait per connection beyond the cap
     conflict_on_overlap: bool = True  # 409 when two writes hit the same object at once
+    # Share of requests whose connection drops after the server acted but before the answer's
+    # body arrived: the client cannot tell whether its write happened.
+    drop_share: float = 0.0
 
     def updated(self, changes: dict[str, Any]) -> FaultSettings:
         return replace(self, **changes)
@@ -92,6 +95,10 @@ class FaultInjector:
             return FaultDecision(status=status, reason="injected server error")
         return None
 
+    def drops_connection(self) -> bool:
+        share = self.settings.drop_share
+        return share > 0 and self._rng.random() < share
+
     def describe(self) -> dict[str, Any]:
         settings = self.settings
         return {
@@ -106,5 +113,6 @@ class FaultInjector:
             "overCap": str(settings.over_cap),
             "overCapDelayMs": settings.over_cap_delay_ms,
             "conflictOnOverlap": settings.conflict_on_overlap,
+            "dropShare": settings.drop_share,
             "rateLimitBurstLeft": self._burst_left,
         }

@@ -2,12 +2,14 @@
 
 Wraps every vendor request (never ``/_mock/`` control calls): counts it in the connection gauge,
 applies the connection-cap behaviour, latency, injected 429 bursts and 5xx answers, answers 409
-when a second write reaches an object already being written, and logs the outcome. Written as
+when a second write reaches an object already being written, drops a share of connections
+after the app acted, and logs the outcome. Written as
 plain ASGI so that no request body is buffered or re-read.
 """
 
 from __future__ import annotations
 
+import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.clock import to_epoch
@@ -18,6 +20,21 @@ from mocks.truth import iso
 
 CONTROL_PREFIX = "/_mock"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class DroppedConnection(httpx.RemoteProtocolError):
+    """Raised mid-response: uvicorn then closes the socket, and an in-process httpx client
+    sees the same error a real one would."""
+
+
+def _dropping(send: Send) -> Send:
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await send(message)
+            return
+        raise DroppedConnection("peer closed connection without sending complete message body")
+
+    return send_headers_only
 
 
 class MockMiddleware:
@@ -72,6 +89,10 @@ class MockMiddleware:
             if decision is not None:
                 fault = decision.reason
                 await self._answer_fault(decision, path, scope, receive, send_and_note)
+                return
+            if vendor.faults.drops_connection():
+                fault = "dropped connection"
+                await self.app(scope, receive, _dropping(send_and_note))
                 return
             await self.app(scope, receive, send_and_note)
         finally:

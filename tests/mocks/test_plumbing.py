@@ -244,3 +244,17 @@ async def test_summary_and_filtered_truth(client: httpx.AsyncClient, fleet: Flee
     assert [d["deviceId"] for d in offline["devices"]] == [3]
     waiting = (await client.get("/_mock/devices", params={"hasPending": "true"})).json()
     assert waiting["total"] == 1
+
+
+async def test_dropped_connection_after_the_app_acted(client: httpx.AsyncClient) -> None:
+    await client.patch("/_mock/faults", json={"dropShare": 1})
+    with pytest.raises(httpx.RemoteProtocolError):
+        await client.put("/things/x")
+    log = (await client.get("/_mock/requests")).json()["requests"]
+    assert (log[-1]["path"], log[-1]["status"], log[-1]["fault"]) == (
+        "/things/x",
+        200,
+        "dropped connection",
+    )
+    await client.patch("/_mock/faults", json={"dropShare": 0})
+    assert (await client.put("/things/x")).status_code == 200

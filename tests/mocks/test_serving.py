@@ -145,3 +145,17 @@ def test_cli_refuses_unknown_vendor_and_documents_its_knobs() -> None:
     assert helped.exit_code == 0
     for option in ("--devices", "--seed", "--vendor", "--port", "--latency-ms", "--error-share"):
         assert option in helped.output
+
+
+async def test_dropped_connection_over_real_sockets(fleet: Fleet) -> None:
+    app = build_jamf_pro_app(fleet)
+    async with running_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        token = (await client.post("/api/v1/auth/token", auth=JAMF_USER)).json()["token"]
+        await client.patch("/_mock/faults", json={"dropShare": 1})
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get("/api/v2/mobile-devices", headers={"Authorization": f"Bearer {token}"})
+        await client.patch("/_mock/faults", json={"dropShare": 0})
+        answer = await client.get(
+            "/api/v2/mobile-devices", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200
