@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -287,3 +287,40 @@ async def test_latency_knob_delays_each_vendor_request(
     headers = await _bearer(client, account, clock)
     await client.get("/v1/mdmServers", headers=headers)
     assert slept == [0.05, 0.05]  # the token request and the API call
+
+
+async def test_a_client_that_honours_retry_after_reads_everything_within_the_get_rate(
+    clock: ManualClock, account: TestAccount
+) -> None:
+    fleet = Fleet.build(FleetConfig(devices=2500, seed=3, unenrolled_devices=10), clock)
+    app = create_app(fleet, clock, AsmOptions(clients=(account.client,)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://a") as c:
+        serials: list[str] = []
+        for _ in range(3):  # three full inventory walks, as a few sync cycles would do
+            headers = await _bearer(c, account, clock)
+            params = {"limit": "100"}
+            while True:
+                response = await c.get("/v1/orgDevices", params=params, headers=headers)
+                if response.status_code == 429:
+                    clock.advance(int(response.headers["Retry-After"]))
+                    continue
+                body = response.json()
+                serials.extend(item["id"] for item in body["data"])
+                cursor = body["meta"]["paging"].get("nextCursor")
+                if cursor is None:
+                    break
+                params = {"limit": "100", "cursor": cursor}
+                clock.advance(0.5)
+        log = (await c.get("/_mock/requests")).json()["requests"]
+    assert len(serials) == 3 * 2510
+    served = [
+        datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
+        for entry in log
+        if entry["method"] == "GET" and entry["status"] == 200
+    ]
+    busiest_minute = max(
+        sum(1 for other in served if start <= other < start + timedelta(minutes=1))
+        for start in served
+    )
+    assert busiest_minute == 20
+    assert any(entry["status"] == 429 for entry in log)
