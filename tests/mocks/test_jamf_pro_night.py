@@ -92,7 +92,7 @@ async def offline_supervised(client: httpx.AsyncClient) -> int:
 
 
 async def test_curfew_night(night: tuple[httpx.AsyncClient, ManualClock, Fleet]) -> None:
-    client, clock, fleet = night
+    client, clock, _ = night
     await authenticate(client)
     devices = await inventory(client)
     assert len(devices) == 500
