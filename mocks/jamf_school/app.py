@@ -20,6 +20,7 @@ from mocks.common.faults import FaultInjector, FaultSettings
 from mocks.common.vendor import MockVendor
 from mocks.fleet import Fleet
 from mocks.jamf_school import (
+    console,
     control,
     routes_apps,
     routes_devices,
@@ -52,6 +53,7 @@ def create_app(
     app.include_router(routes_profiles.router)
     app.include_router(routes_apps.router)
     app.include_router(control.router)
+    app.include_router(console.router)
     app.add_exception_handler(JamfSchoolError, _school_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -122,37 +122,45 @@ def install_fixtures(
 ) -> tuple[set[int], dict[int, SchoolProfile]]:
     """Create the console set-up in the fleet; return smart-group ids and profiles by id."""
     smart_group_ids: set[int] = set()
-    for group_fixture in groups:
-        group = fleet.group_by_name(group_fixture.name) or fleet.create_group(
-            name=group_fixture.name, description=group_fixture.description
-        )
-        if group_fixture.smart:
+    for fixture in groups:
+        group = install_group(fleet, fixture)
+        if fixture.smart:
             smart_group_ids.add(group.group_id)
-        if group_fixture.members is not None:
-            chosen = [d for d in fleet.devices if group_fixture.members(d)]
-            fleet.add_to_group(group, chosen)
-    installed: dict[int, SchoolProfile] = {}
-    for fixture in profiles:
-        group_ids = frozenset(_group(fleet, name).group_id for name in fixture.groups)
-        payload = _mobileconfig(fixture)
-        existing = _fixture_profile(fleet, fixture.identifier)
-        profile = fleet.put_profile(
-            Profile(
-                profile_id=fleet.next_profile_id() if existing is None else existing.profile_id,
-                name=fixture.name,
-                description=fixture.description,
-                payload=payload,
-                content=read_profile_plist(payload),
-                scope=TimeFilteredScope(
-                    group_ids=group_ids, time_filter=fixture.time_filter, settings=settings
-                ),
-                extra={"front": "jamf_school"},
-            )
+    installed = [install_profile(fleet, fixture, settings) for fixture in profiles]
+    return smart_group_ids, {profile.profile_id: profile for profile in installed}
+
+
+def install_group(fleet: Fleet, fixture: GroupFixture) -> Group:
+    """Create the group (or reuse one of that name) and add the devices it picks."""
+    group = fleet.group_by_name(fixture.name) or fleet.create_group(
+        name=fixture.name, description=fixture.description
+    )
+    if fixture.members is not None:
+        fleet.add_to_group(group, [device for device in fleet.devices if fixture.members(device)])
+    return group
+
+
+def install_profile(
+    fleet: Fleet, fixture: ProfileFixture, settings: TimeFilterSettings
+) -> SchoolProfile:
+    """Put the profile into the fleet, scoped to its groups through its time filter."""
+    group_ids = frozenset(_group(fleet, name).group_id for name in fixture.groups)
+    payload = _mobileconfig(fixture)
+    existing = _fixture_profile(fleet, fixture.identifier)
+    profile = fleet.put_profile(
+        Profile(
+            profile_id=fleet.next_profile_id() if existing is None else existing.profile_id,
+            name=fixture.name,
+            description=fixture.description,
+            payload=payload,
+            content=read_profile_plist(payload),
+            scope=TimeFilteredScope(
+                group_ids=group_ids, time_filter=fixture.time_filter, settings=settings
+            ),
+            extra={"front": "jamf_school"},
         )
-        installed[profile.profile_id] = SchoolProfile(
-            profile_id=profile.profile_id, fixture=fixture, group_ids=group_ids
-        )
-    return smart_group_ids, installed
+    )
+    return SchoolProfile(profile_id=profile.profile_id, fixture=fixture, group_ids=group_ids)
 
 
 def _fixture_profile(fleet: Fleet, identifier: str) -> Profile | None:

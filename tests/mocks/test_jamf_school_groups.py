@@ -260,3 +260,57 @@ async def test_window_edges_can_wake_the_group_at_once(
         assert all(installed)
     else:
         assert not all(installed)  # most iPads wait for their routine check-in
+
+
+async def test_the_console_can_add_groups_and_profiles_while_the_fake_runs(
+    client: httpx.AsyncClient, fleet: Fleet, clock: ManualClock, app: FastAPI
+) -> None:
+    group = await client.post("/_mock/jamf-school/console/groups", json={"name": "Year 6 trip"})
+    assert group.status_code == 201
+    profile = await client.post(
+        "/_mock/jamf-school/console/profiles",
+        json={
+            "name": "Trip: camera only",
+            "identifier": "com.example.trip",
+            "groups": ["Year 6 trip"],
+            "daysOfTheWeek": ["1"],
+            "startTime": "19:00",
+            "endTime": "21:00",
+        },
+    )
+    assert profile.status_code == 201
+    listed = (await client.get("/api/profiles", headers=HEADERS)).json()["profiles"]
+    trip = next(p for p in listed if p["name"] == "Trip: camera only")
+    assert (trip["daysOfTheWeek"], trip["startTime"], trip["endTime"]) == (["1"], "19:00", "21:00")
+    pupil = fleet.devices[2]
+    await move(client, "add", group.json()["id"], [pupil])
+    run_until(clock, fleet, clock.now() + timedelta(seconds=20))
+    assert has_profile(pupil, trip["id"])
+    deleted = await client.delete(f"/_mock/jamf-school/console/profiles/{trip['id']}")
+    assert deleted.status_code == 204
+    run_until(clock, fleet, clock.now() + timedelta(seconds=20))
+    assert not has_profile(pupil, trip["id"])
+    assert (await client.get(f"/api/profiles/{trip['id']}", headers=HEADERS)).status_code == 404
+    smart = await client.post(
+        "/_mock/jamf-school/console/groups", json={"name": "All iPads", "smart": True}
+    )
+    refused = await move(client, "add", smart.json()["id"], [pupil])
+    assert refused.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"identifier": "x", "groups": []}, 400),
+        ({"name": "x", "identifier": "x", "groups": ["No such group"]}, 404),
+        ({"name": "x", "identifier": "x", "groups": [], "daysOfTheWeek": ["12"]}, 400),
+        ({"name": "x", "identifier": "x", "groups": [], "startTime": "25:00"}, 400),
+        ({"name": "x", "identifier": "x", "groups": [], "endTime": 7}, 400),
+    ],
+)
+async def test_the_console_refuses_a_profile_it_could_not_make(
+    client: httpx.AsyncClient, body: dict[str, object], status: int
+) -> None:
+    response = await client.post("/_mock/jamf-school/console/profiles", json=body)
+    assert response.status_code == status
+    assert "detail" in response.json()

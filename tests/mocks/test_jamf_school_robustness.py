@@ -83,6 +83,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         ("PUT", "/_mock/jamf-school/time-filter", b"\xff"),
         ("PUT", "/_mock/jamf-school/time-filter", b'{"holidays": ["not-a-date"]}'),
         ("PUT", "/_mock/jamf-school/time-filter", b'{"invertUseHolidays": "yes"}'),
+        ("POST", "/_mock/jamf-school/console/groups", b"\xff"),
+        ("POST", "/_mock/jamf-school/console/profiles", b"[]"),
+        ("DELETE", "/_mock/jamf-school/console/profiles/%C2%B9", None),
     ],
 )
 async def test_odd_requests_never_get_a_500(
