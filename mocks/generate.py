@@ -47,6 +47,27 @@ class FleetConfig:
     # Serials Apple School Manager knows that never enrolled in the MDM; None = about 2 %.
     unenrolled_devices: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.devices < 0 or (self.unenrolled_devices or 0) < 0:
+            raise ValueError("device counts cannot be negative")
+        shares = (
+            self.unsupervised_share,
+            self.offline_share,
+            self.locked_share,
+            self.no_passcode_share,
+            self.shared_ipad_share,
+        )
+        if any(not 0.0 <= share <= 1.0 for share in shares):
+            raise ValueError("shares are fractions between 0 and 1")
+        for low, high in (
+            self.offline_hours,
+            self.locked_minutes,
+            self.checkin_interval_seconds,
+            self.push_delay_seconds,
+        ):
+            if not 0 < low <= high:
+                raise ValueError("ranges need 0 < low <= high")
+
     def unenrolled_count(self) -> int:
         if self.unenrolled_devices is not None:
             return self.unenrolled_devices

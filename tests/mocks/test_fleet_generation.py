@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mocks.clock import ManualClock
 from mocks.fleet import Fleet
 from mocks.generate import FleetConfig
@@ -64,3 +66,18 @@ def test_lookups_find_enrolled_devices_only() -> None:
     assert fleet.device_by_udid(stranger.udid) is None
     assert fleet.device_by_id(0) is None
     assert fleet.device_by_id(21) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"devices": -1},
+        {"offline_share": 1.5},
+        {"locked_share": -0.1},
+        {"checkin_interval_seconds": (600.0, 300.0)},
+        {"push_delay_seconds": (0.0, 1.0)},
+    ],
+)
+def test_nonsense_fleet_shapes_are_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"negative|fractions|ranges"):
+        FleetConfig(**bad)  # type: ignore[arg-type]
