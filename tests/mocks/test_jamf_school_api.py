@@ -331,3 +331,17 @@ async def test_slow_check_ins_knob_stretches_how_long_a_command_waits(
     clock.advance(1.01)  # timedelta keeps microseconds; step just past the wake-up
     fleet.tick()
     assert command.state == "ACKNOWLEDGED"
+
+
+async def test_the_same_seed_serves_the_same_tenant() -> None:
+    async def snapshot(seed: int) -> tuple[object, object]:
+        clock = ManualClock()
+        app = create_app(Fleet.build(FleetConfig(devices=6, seed=seed), clock), clock)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://s") as c:
+            devices = (await c.get("/api/devices", headers=HEADERS)).json()
+            groups = (await c.get("/api/devices/groups", headers=HEADERS)).json()
+        return devices, groups
+
+    assert await snapshot(9) == await snapshot(9)
+    assert await snapshot(9) != await snapshot(10)
