@@ -52,6 +52,8 @@ class ActivityBook:
 
     seed: int
     processing_time: timedelta = timedelta(seconds=30)
+    # ASM keeps an activity for about a month; after that polling it finds nothing.
+    retention: timedelta = timedelta(days=30)
     fail_next: int = 0  # the fault knob: that many coming jobs end FAILED whatever their devices
     _activities: dict[str, Activity] = field(default_factory=dict)
 
@@ -80,8 +82,11 @@ class ActivityBook:
         self._activities[activity.activity_id] = activity
         return activity
 
-    def get(self, activity_id: str) -> Activity | None:
-        return self._activities.get(activity_id)
+    def get(self, activity_id: str, now: datetime) -> Activity | None:
+        activity = self._activities.get(activity_id)
+        if activity is None or activity.created_at + self.retention <= now:
+            return None
+        return activity
 
     def all(self) -> list[Activity]:
         return list(self._activities.values())

@@ -37,7 +37,8 @@ async def submit_activity(request: Request) -> JSONResponse:
 
 @router.get("/orgDeviceActivities/{activity_id}", response_model=None)
 async def get_activity(activity_id: str, request: Request) -> JSONResponse:
-    activity = asm_state(request).activities.get(activity_id)
+    state = asm_state(request)
+    activity = state.activities.get(activity_id, state.now())
     if activity is None:
         raise AsmError.not_found(f"There is no {_TYPE} resource with id '{activity_id}'")
     return JSONResponse(_document(activity, _base_url(request)))

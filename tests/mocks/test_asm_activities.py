@@ -324,3 +324,23 @@ async def test_a_client_that_honours_retry_after_reads_everything_within_the_get
     )
     assert busiest_minute == 20
     assert any(entry["status"] == 429 for entry in log)
+
+
+async def test_an_activity_can_be_polled_for_about_a_month(
+    client: httpx.AsyncClient, account: TestAccount, clock: ManualClock, fleet: Fleet, app: FastAPI
+) -> None:
+    server = asm_state_of(app).catalog.home_server_id
+    headers = await _bearer(client, account, clock)
+    created = await client.post(
+        "/v1/orgDeviceActivities",
+        json=_activity("ASSIGN_DEVICES", server, [fleet.devices[0].serial]),
+        headers=headers,
+    )
+    activity_id = created.json()["data"]["id"]
+    clock.advance(timedelta(days=29).total_seconds())
+    headers = await _bearer(client, account, clock)
+    assert (await _poll(client, headers, activity_id))["status"] == "COMPLETED"
+    clock.advance(timedelta(days=1).total_seconds())
+    headers = await _bearer(client, account, clock)
+    gone = await client.get(f"/v1/orgDeviceActivities/{activity_id}", headers=headers)
+    assert gone.status_code == 404
