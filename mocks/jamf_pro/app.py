@@ -30,6 +30,7 @@ from mocks.jamf_pro import (
     static_groups,
     webhook_routes,
 )
+from mocks.jamf_pro.cluster import ClusterLag, StickyCookieMiddleware
 from mocks.jamf_pro.errors import JamfProError, api_error, install_error_handlers, vendor_error
 from mocks.jamf_pro.state import JamfProSettings, JamfProState, jamf_state
 from mocks.jamf_pro.webhooks import WebhookDispatcher
@@ -138,7 +139,12 @@ def build_jamf_pro_app(
     vendor.write_key = jamf_write_key(fleet)  # type: ignore[assignment]
     if sleep is not None:
         vendor.sleep = sleep
-    state = JamfProState(settings=settings or JamfProSettings(), vendor=vendor)
+    settings = settings or JamfProSettings()
+    state = JamfProState(
+        settings=settings,
+        vendor=vendor,
+        cluster=ClusterLag(seconds=settings.cluster_lag_seconds),
+    )
     vendor.token_expirers.append(state.tokens.expire_all)
     dispatcher = WebhookDispatcher(fleet, transport=webhook_transport)
 
@@ -173,5 +179,7 @@ def build_jamf_pro_app(
         app.include_router(module.router)
     app.include_router(misc)
     app.include_router(webhook_routes.control)
+    if state.cluster.enabled:
+        app.add_middleware(StickyCookieMiddleware)
     install_mock_plumbing(app, vendor)
     return app

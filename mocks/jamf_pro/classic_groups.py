@@ -17,13 +17,16 @@ from mocks.fleet import Fleet, GroupInUse
 from mocks.groups import DuplicateGroupName, Group
 from mocks.jamf_pro.auth import require_classic_token
 from mocks.jamf_pro.errors import JamfProError, classic_page
-from mocks.jamf_pro.state import jamf_state
+from mocks.jamf_pro.state import JamfProState, jamf_state
 from mocks.jamf_pro.xmlio import classic_answer, parse_xml, text_of, xml_answer
 
 router = APIRouter(dependencies=[Depends(require_classic_token)])
 
 
-def group_record(fleet: Fleet, group: Group) -> dict[str, Any]:
+def group_record(
+    fleet: Fleet, group: Group, members: frozenset[int] | None = None
+) -> dict[str, Any]:
+    shown = sorted(group.members if members is None else members)
     return {
         "id": group.group_id,
         "name": group.name,
@@ -39,7 +42,7 @@ def group_record(fleet: Fleet, group: Group) -> dict[str, Any]:
                 "wifi_mac_address": d.wifi_mac,
                 "serial_number": d.serial,
             }
-            for d in fleet.group_members(group)
+            for d in (fleet.devices[i - 1] for i in shown)
         ],
     }
 
@@ -76,7 +79,8 @@ def devices_in(fleet: Fleet, container: Element | None, section: str) -> list[De
     return devices
 
 
-def _apply(fleet: Fleet, group: Group, root: Element) -> None:
+def _apply(state: JamfProState, group: Group, root: Element) -> None:
+    fleet = state.fleet
     if text_of(root, "is_smart") == "true":
         raise JamfProError(classic_page(409, "Error: smart groups are not simulated"))
     name = text_of(root, "name")
@@ -88,6 +92,7 @@ def _apply(fleet: Fleet, group: Group, root: Element) -> None:
     replacement = root.find("mobile_devices")
     additions = devices_in(fleet, root.find("mobile_device_additions"), "mobile_device_additions")
     deletions = devices_in(fleet, root.find("mobile_device_deletions"), "mobile_device_deletions")
+    state.cluster.before_write(group, state.now())
     if replacement is not None:
         fleet.set_group_members(group, devices_in(fleet, replacement, "mobile_devices"))
     fleet.add_to_group(group, additions)
@@ -103,10 +108,10 @@ async def list_groups(request: Request) -> Response:
 
 @router.get("/JSSResource/mobiledevicegroups/{key}/{value}")
 async def get_group(request: Request, key: str, value: str) -> Response:
-    fleet = jamf_state(request).fleet
-    return classic_answer(
-        request, "mobile_device_group", group_record(fleet, _find(fleet, key, value))
-    )
+    state = jamf_state(request)
+    group = _find(state.fleet, key, value)
+    members = state.cluster.members_seen(group, request, state.now())
+    return classic_answer(request, "mobile_device_group", group_record(state.fleet, group, members))
 
 
 @router.post("/JSSResource/mobiledevicegroups/id/{value}")
@@ -121,7 +126,7 @@ async def create_group(request: Request, value: str) -> Response:
     except DuplicateGroupName as error:
         raise JamfProError(classic_page(409, "Error: Duplicate name")) from error
     try:
-        _apply(fleet, group, root)
+        _apply(jamf_state(request), group, root)
     except JamfProError:
         fleet.delete_group(group.group_id)  # nothing half-written
         raise
@@ -136,7 +141,7 @@ async def update_group(request: Request, key: str, value: str) -> Response:
     # Check every device reference before changing anything.
     for section in ("mobile_devices", "mobile_device_additions", "mobile_device_deletions"):
         devices_in(fleet, root.find(section), section)
-    _apply(fleet, group, root)
+    _apply(jamf_state(request), group, root)
     return xml_answer("mobile_device_group", {"id": group.group_id})
 
 

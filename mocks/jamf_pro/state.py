@@ -13,6 +13,7 @@ from fastapi import Request
 from mocks.common.vendor import MockVendor
 from mocks.device import Device
 from mocks.fleet import Fleet
+from mocks.jamf_pro.cluster import ClusterLag
 from mocks.jamf_pro.tokens import TokenStore
 
 DEFAULT_VERSION = "11.30.1"
@@ -44,6 +45,9 @@ class JamfProSettings:
     classic_device_lock_accepted: bool = False
     # Devices whose inventory record is broken: STRICT listings answer 500, LENIENT null sections.
     broken_device_ids: frozenset[int] = frozenset()
+    # Jamf Cloud nodes sync about once a minute: with a lag set, group reads without the sticky
+    # jpro-ingress cookie show membership from before the latest writes (0 = one node, no lag).
+    cluster_lag_seconds: float = 0.0
     # /api/v1/health-status exists on Jamf Cloud only; elsewhere it is a 404.
     health_status_enabled: bool = False
     # Devices whose Classic record carries lost_mode_enabled as text, as Jamf's own sample does.
@@ -64,6 +68,7 @@ class JamfProState:
     tokens: TokenStore = field(default_factory=TokenStore)
     disabled_clients: set[str] = field(default_factory=set)
     classic_commands: list[ClassicCommandRecord] = field(default_factory=list)
+    cluster: ClusterLag = field(default_factory=ClusterLag)
     # Device orders for sort keys that never change (names, ids), built once per key.
     sorted_devices: dict[str, list[Device]] = field(default_factory=dict)
 

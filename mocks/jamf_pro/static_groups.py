@@ -164,6 +164,8 @@ async def patch_static_group(request: Request, group_id: str) -> Response:
             ) from error
     if "groupDescription" in body and body["groupDescription"] is not None:
         group.description = str(body["groupDescription"])
+    state = jamf_state(request)
+    state.cluster.before_write(group, state.now())
     fleet.add_to_group(group, selected)
     fleet.remove_from_group(group, deselected)
     return json_response(_static_group(group))
@@ -185,7 +187,9 @@ async def membership(request: Request, group_id: str) -> Response:
     fleet = jamf_state(request).fleet
     group = _group_or_404(fleet, group_id)
     page, size = page_window(request)
-    members = fleet.group_members(group)
+    state = jamf_state(request)
+    seen = state.cluster.members_seen(group, request, state.now())
+    members = [fleet.devices[i - 1] for i in sorted(seen)]
     chosen = members[page * size : (page + 1) * size]
     results = [
         {
