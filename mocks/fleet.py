@@ -46,18 +46,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from mocks.checkin import CheckInEngine
 from mocks.clock import Clock, to_epoch
 from mocks.command_book import CommandBook
 from mocks.commands import Command, CommandState, RequestType
 from mocks.device import Device
-from mocks.device_behaviour import answer_command
+from mocks.events import CheckedIn, CommandCompleted, FleetEvent
 from mocks.generate import FleetConfig, generate_devices
 from mocks.groups import Group, GroupBook
 from mocks.profiles import Profile
-from mocks.timetable import Timetable
+
+__all__ = [
+    "CheckedIn",
+    "ClockLocked",
+    "CommandCompleted",
+    "Fleet",
+    "FleetEvent",
+    "GroupInUse",
+    "clock_now",
+]
 
 
 class ClockLocked(ValueError):
@@ -66,21 +76,6 @@ class ClockLocked(ValueError):
 
 class GroupInUse(ValueError):
     """A profile is scoped to (or excludes) the group, so it cannot be deleted."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckedIn:
-    device_index: int
-    at: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class CommandCompleted:
-    command: Command
-    at: float
-
-
-FleetEvent = CheckedIn | CommandCompleted
 
 
 class Fleet:
@@ -98,13 +93,12 @@ class Fleet:
         self._profiles: dict[int, Profile] = {}
         self._next_profile_id = 1
         self._commands = CommandBook(config.seed)
-        self._timetable = Timetable()
-        self._subscribers: list[Callable[[FleetEvent], None]] = []
-        self.checkin_slowdown = 1.0
-        # Whether a NotNow leaves the command queued for a later poll (vendor behaviour unknown).
-        self.requeue_not_now = False
-        for device in self.devices:
-            self._timetable.schedule_checkin(device.next_checkin, device.index)
+        self._engine = CheckInEngine(
+            devices=self.devices,
+            commands=self._commands,
+            profiles=self._profiles,
+            desired_profiles=self.desired_profiles,
+        )
 
     @classmethod
     def build(cls, config: FleetConfig, clock: Clock) -> Fleet:
@@ -112,6 +106,24 @@ class Fleet:
 
     def now(self) -> float:
         return clock_now(self.clock)
+
+    @property
+    def checkin_slowdown(self) -> float:
+        """Factor stretching every check-in interval and push delay (the slow check-ins knob)."""
+        return self._engine.slowdown
+
+    @checkin_slowdown.setter
+    def checkin_slowdown(self, factor: float) -> None:
+        self._engine.slowdown = factor
+
+    @property
+    def requeue_not_now(self) -> bool:
+        """Whether a NotNow leaves the command queued for a later poll (undocumented upstream)."""
+        return self._engine.requeue_not_now
+
+    @requeue_not_now.setter
+    def requeue_not_now(self, requeue: bool) -> None:
+        self._engine.requeue_not_now = requeue
 
     # ---- devices -------------------------------------------------------------------------
 
@@ -278,29 +290,16 @@ class Fleet:
         """Forget the device's commands in ``states`` (what an MDM's 'flush' does)."""
         return self._commands.flush(device, states)
 
-    def _scope_command(
-        self, device: Device, request_type: RequestType, profile_id: int, at: float
-    ) -> Command:
-        return self._commands.create(
-            device, request_type, None, source="scope", profile_id=profile_id, at=at
-        )
-
     # ---- time and connectivity -----------------------------------------------------------
 
     def push(self, device: Device) -> None:
         """An APNs wake-up: an online device checks in after its push delay."""
-        now = self.now()
-        if not device.is_online(now):
-            return  # APNs holds the latest push; the device checks in when it reconnects
-        when = now + device.push_delay * self.checkin_slowdown
-        if when < device.next_checkin:
-            device.next_checkin = when
-            self._timetable.schedule_checkin(when, device.index)
+        self._engine.push(device, self.now())
 
     def set_offline(self, device: Device, until: float | None = None) -> None:
         device.offline_until = math.inf if until is None else until
         if until is not None:
-            self._reschedule(device, max(device.next_checkin, until))
+            self._engine.reschedule(device, max(device.next_checkin, until))
 
     def set_online(self, device: Device) -> None:
         device.offline_until = None
@@ -317,105 +316,18 @@ class Fleet:
                 raise ClockLocked(f"profile {profile.profile_id} forces automatic date and time")
         device.clock_offset = seconds
         for profile_id in device.installed or ():
-            self._schedule_self_removal(device, profile_id)
+            self._engine.schedule_self_removal(device, profile_id)
 
     def tick(self, now: float | None = None) -> int:
         """Run every check-in and self-removal due by ``now`` (default: the clock), in order."""
-        limit = self.now() if now is None else now
-        check_ins = 0
-        for when, kind, index in self._timetable.due(limit):
-            device = self.devices[index]
-            if kind == Timetable.REMOVAL:
-                self._expire_profiles(device, when)
-            elif device.next_checkin == when and self._run_checkin(device, when):
-                check_ins += 1
-        return check_ins
+        return self._engine.tick(self.now() if now is None else now)
 
     def check_in(self, device: Device) -> bool:
         """Make the device check in now (if it is online); True when it did."""
-        return self._run_checkin(device, self.now())
+        return self._engine.run(device, self.now())
 
     def subscribe(self, callback: Callable[[FleetEvent], None]) -> None:
-        self._subscribers.append(callback)
-
-    def _reschedule(self, device: Device, when: float) -> None:
-        device.next_checkin = when
-        if math.isfinite(when):
-            self._timetable.schedule_checkin(when, device.index)
-
-    def _run_checkin(self, device: Device, at: float) -> bool:
-        if not device.is_online(at):
-            # Offline: the device reconnects at offline_until (if ever) and checks in then.
-            self._reschedule(device, device.offline_until or math.inf)
-            return False
-        self._expire_profiles(device, at)
-        for command in self._commands.pending(device):
-            self._answer(device, command, at)
-        self._converge_profiles(device, at)
-        device.last_checkin = at
-        device.last_inventory_update = at
-        self._reschedule(device, at + device.checkin_interval * self.checkin_slowdown)
-        self._emit(CheckedIn(device_index=device.index, at=at))
-        return True
-
-    def _answer(self, device: Device, command: Command, at: float) -> None:
-        answer_command(device, command, at, self._profiles)
-        if command.state is CommandState.NOT_NOW and self.requeue_not_now:
-            command.state = CommandState.PENDING
-            command.completed_at = None
-            return
-        self._commands.settle(device, command)
-        if command.request_type is RequestType.INSTALL_PROFILE:
-            self._schedule_self_removal(device, command.profile_id)
-        self._emit(CommandCompleted(command=command, at=at))
-
-    def _schedule_self_removal(self, device: Device, profile_id: int | None) -> None:
-        installed = device.installed.get(profile_id) if device.installed and profile_id else None
-        if installed is not None and installed.removes_at is not None:
-            # removes_at is on the device clock; the timetable runs on the mock clock.
-            self._timetable.schedule_removal(
-                installed.removes_at - device.clock_offset, device.index
-            )
-
-    def _converge_profiles(self, device: Device, at: float) -> None:
-        wanted = {profile.profile_id: profile for profile in self.desired_profiles(device)}
-        for profile_id in list(device.installed or ()):
-            if profile_id not in wanted:
-                command = self._scope_command(device, RequestType.REMOVE_PROFILE, profile_id, at)
-                self._answer(device, command, at)
-        for profile in wanted.values():
-            have = device.installed.get(profile.profile_id) if device.installed else None
-            if have is not None and (
-                have.version == profile.version or not profile.redeploy_to_all
-            ):
-                continue
-            if self._install_keeps_failing(device, profile.profile_id):
-                continue
-            command = self._scope_command(
-                device, RequestType.INSTALL_PROFILE, profile.profile_id, at
-            )
-            self._answer(device, command, at)
-
-    def _install_keeps_failing(self, device: Device, profile_id: int) -> bool:
-        """Lost Mode refuses installs; re-sending at every check-in would only pile up errors."""
-        if device.lost_mode is None:
-            return False
-        for command in reversed(self._commands.history(device)):
-            if command.profile_id == profile_id:
-                return command.state is CommandState.ERROR
-        return False
-
-    def _expire_profiles(self, device: Device, at: float) -> None:
-        if not device.installed:
-            return
-        device_now = device.device_time(at)
-        for profile_id, installed in list(device.installed.items()):
-            if installed.removes_at is not None and installed.removes_at <= device_now:
-                del device.installed[profile_id]
-
-    def _emit(self, event: FleetEvent) -> None:
-        for callback in self._subscribers:
-            callback(event)
+        self._engine.subscribers.append(callback)
 
 
 def clock_now(clock: Clock) -> float:
