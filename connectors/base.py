@@ -54,6 +54,9 @@ class ConnectorError(Exception):
     """Base of the three failure kinds. Messages never carry credentials."""
 
     kind: FailureKind
+    # The HTTP status the vendor answered, when the failure came from an answer (not a
+    # transport error); lets a connector tell a 405 from a 404 without reading the message.
+    status: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

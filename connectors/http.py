@@ -26,6 +26,7 @@ from connectors.base import (
     AuthError,
     ClockLike,
     ConflictError,
+    ConnectorError,
     FailureKind,
     PermanentError,
     TemporaryError,
@@ -275,7 +276,9 @@ class VendorHttp:
             if repeatable and attempt < self.policy.attempts and delay <= self.policy.max_wait:
                 await self._sleep(delay)
                 continue
-            raise _failure(disposition, detail, delay, attempt)
+            failure = _failure(disposition, detail, delay, attempt)
+            failure.status = response.status_code if response is not None else None
+            raise failure
 
 
 def _summary(response: httpx.Response) -> str:
@@ -283,7 +286,7 @@ def _summary(response: httpx.Response) -> str:
     return f": {text[:200]}" if text else ""
 
 
-def _failure(disposition: Disposition, detail: str, delay: float, attempts: int) -> Exception:
+def _failure(disposition: Disposition, detail: str, delay: float, attempts: int) -> ConnectorError:
     if disposition is Disposition.CONFLICT:
         return ConflictError(detail, retry_after=delay)
     if disposition is Disposition.UNCERTAIN:

@@ -11,7 +11,6 @@ settled here: a 405 means the API key lacks a right (configuration, not a broken
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -30,9 +29,6 @@ from connectors.jamf_school.wire import (
 )
 from connectors.parsing import json_body
 
-# The shared layer words every HTTP failure as "<METHOD> <path>: HTTP <status>…".
-_STATUS_IN_MESSAGE = re.compile(r": HTTP (\d{3})\b")
-
 
 class Direction(StrEnum):
     """Which way a group move goes; the value is Jamf School's path segment."""
@@ -47,8 +43,7 @@ class NotFoundOnMove(PermanentError):
 
 def http_status(error: ConnectorError) -> int | None:
     """The HTTP status a failure of the shared layer came from, if it came from one."""
-    found = _STATUS_IN_MESSAGE.search(error.message)
-    return int(found.group(1)) if found else None
+    return error.status
 
 
 class JamfSchoolApi:
