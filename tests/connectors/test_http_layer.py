@@ -263,11 +263,12 @@ async def test_status_becomes_its_failure_without_retry(
     async with httpx.AsyncClient(base_url=BASE) as client:
         with pytest.raises(
             error_type, match=f"PUT /JSSResource/mobiledevicegroups/id/7: HTTP {status}"
-        ):
+        ) as raised:
             await make_http(client, clock, sleeper).request(
                 "PUT", "/JSSResource/mobiledevicegroups/id/7"
             )
     assert route.call_count == 1
+    assert getattr(raised.value, "status", None) == status
 
 
 async def test_concurrency_is_capped_per_instance(clock: FakeClock, sleeper: Sleeper) -> None:
