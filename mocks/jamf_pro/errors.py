@@ -51,9 +51,15 @@ def api_error(
     description: str = "",
     *,
     field: str | None = None,
-    pretty: bool = False,
+    pretty: bool | None = None,
 ) -> Response:
-    """ApiError JSON; ``code=None`` gives the empty ``errors`` list Jamf sometimes sends."""
+    """ApiError JSON; ``code=None`` gives the empty ``errors`` list Jamf sometimes sends.
+
+    Not-found and unauthorised answers come pretty-printed unless told otherwise, as some of
+    Jamf's do, so clients that match raw text instead of parsing JSON fail here first.
+    """
+    if pretty is None:
+        pretty = status in (401, 404)
     errors: list[dict[str, Any]] = []
     if code is not None:
         errors.append({"code": code, "field": field, "description": description, "id": "0"})

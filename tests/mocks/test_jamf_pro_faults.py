@@ -210,3 +210,11 @@ async def test_health_status_is_cloud_only_and_reflects_faults(fleet: Fleet) -> 
         degraded = next(a.json() for a in answers if a.status_code == 200)
         assert degraded["api"]["fiveMinutes"] == 0.8
         assert degraded["device"]["fiveMinutes"] == 1.0
+
+
+async def test_some_api_errors_are_pretty_printed(api: httpx.AsyncClient) -> None:
+    missing = await api.get("/api/v2/mobile-devices/999")
+    assert '"code" : "INVALID_ID"' in missing.text
+    assert missing.json()["errors"][0]["code"] == "INVALID_ID"
+    bad = await api.get("/api/v2/mobile-devices/detail", params={"filter": "colour==red"})
+    assert '"code":"INVALID_FIELD"' in bad.text.replace(" ", "")
