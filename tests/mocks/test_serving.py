@@ -159,3 +159,36 @@ async def test_dropped_connection_over_real_sockets(fleet: Fleet) -> None:
             "/api/v2/mobile-devices", headers={"Authorization": f"Bearer {token}"}
         )
         assert answer.status_code == 200
+
+
+def test_cli_flags_reach_the_served_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: dict[str, object] = {}
+
+    async def fake_serve(apps, ports, *, host, on_ready):  # type: ignore[no-untyped-def]
+        served.update(apps=apps, ports=ports)
+        on_ready({name: f"http://{host}:{port}" for name, port in ports.items()})
+
+    monkeypatch.setattr("mocks.cli.serve_forever", fake_serve)
+    flags = ["--devices", "50", "--seed", "3", "--vendor", "jamf-pro", "--vendor", "asm"]
+    flags += ["--port", "9400", "--latency-ms", "50", "--jitter-ms", "5", "--error-share", "0.1"]
+    flags += ["--rate-limit-share", "0.05", "--retry-after", "9", "--connection-cap", "3"]
+    flags += ["--over-cap", "reject", "--drop-share", "0.01", "--checkin-slowdown", "2"]
+    result = CliRunner().invoke(mock_command, flags)
+    assert result.exit_code == 0, result.output
+    assert "jamf-pro     http://127.0.0.1:9400" in result.output
+    assert "asm          http://127.0.0.1:9402" in result.output
+    apps = served["apps"]
+    assert isinstance(apps, dict)
+    assert set(apps) == {JAMF_PRO, ASM}
+    vendor = apps[JAMF_PRO].state.mock_vendor
+    settings = vendor.faults.settings
+    assert (settings.latency_ms, settings.jitter_ms, settings.error_share) == (50, 5, 0.1)
+    assert (settings.rate_limit_share, settings.retry_after_seconds) == (0.05, 9)
+    assert (settings.connection_cap, settings.over_cap.value, settings.drop_share) == (
+        3,
+        "reject",
+        0.01,
+    )
+    assert len(vendor.fleet.devices) == 50
+    assert vendor.fleet.checkin_slowdown == 2
+    assert apps[ASM].state.mock_vendor.fleet is vendor.fleet
