@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from mocks.jamf_pro.errors import JamfProError, api_error, classic_page, oauth_error
+from mocks.jamf_pro.errors import (
+    CLASSIC_PREFIX,
+    JamfProError,
+    api_error,
+    classic_page,
+    oauth_error,
+)
+from mocks.jamf_pro.privileges import granted, route_privilege
 from mocks.jamf_pro.state import JamfProState, jamf_state
 from mocks.jamf_pro.tokens import Token, TokenKind
 from mocks.jamf_pro.wire import jamf_time
@@ -51,11 +58,28 @@ def check_classic_token(request: Request) -> Token:
 
 async def require_api_token(request: Request) -> Token:
     """Route dependency; async so that FastAPI does not hop to a worker thread per request."""
-    return check_api_token(request)
+    token = check_api_token(request)
+    privilege = route_privilege(request.method, request.url.path)
+    if privilege is not None:
+        check_privilege(request, token, privilege)
+    return token
 
 
 async def require_classic_token(request: Request) -> Token:
-    return check_classic_token(request)
+    token = check_classic_token(request)
+    privilege = route_privilege(request.method, request.url.path)
+    if privilege is not None:
+        check_privilege(request, token, privilege)
+    return token
+
+
+def check_privilege(request: Request, token: Token, privilege: str) -> None:
+    """403 in the route's own error shape when the token's roles lack ``privilege``."""
+    if granted(token, privilege, jamf_state(request).settings.api_roles):
+        return
+    if request.url.path.startswith(CLASSIC_PREFIX):
+        raise JamfProError(classic_page(403, f"The API client lacks the privilege {privilege}"))
+    raise JamfProError(api_error(403, "INVALID_PRIVILEGE", f"Requires privilege: {privilege}"))
 
 
 def _token_answer(token: Token, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mocks.commands import CommandState, RequestType
 from mocks.device import Device
-from mocks.jamf_pro.auth import require_classic_token
+from mocks.jamf_pro.auth import check_classic_token, check_privilege, require_classic_token
 from mocks.jamf_pro.errors import JamfProError, classic_page
+from mocks.jamf_pro.privileges import command_privilege
 from mocks.jamf_pro.state import ClassicCommandRecord, JamfProState, jamf_state
 from mocks.jamf_pro.wire import jamf_time
 from mocks.jamf_pro.xmlio import classic_answer, parse_xml, text_of, xml_answer
@@ -119,6 +120,7 @@ def _send(
 
 @router.post("/JSSResource/mobiledevicecommands/command/{name}/id/{ids}")
 async def send_by_path(request: Request, name: str, ids: str) -> Response:
+    check_privilege(request, check_classic_token(request), command_privilege(name))
     state = jamf_state(request)
     body = await request.body()
     general = parse_xml(body).find("general") if body.strip() else None
@@ -133,6 +135,7 @@ async def send_by_body(request: Request) -> Response:
     name = text_of(general, "command")
     if not name:
         raise JamfProError(classic_page(409, "Error: command is required"))
+    check_privilege(request, check_classic_token(request), command_privilege(name))
     ids = [
         text
         for node in root.iterfind("mobile_devices/mobile_device")

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mocks.commands import Command, CommandState, RequestType
 from mocks.device import Device
-from mocks.jamf_pro.auth import require_api_token
+from mocks.jamf_pro.auth import check_api_token, check_privilege, require_api_token
 from mocks.jamf_pro.errors import JamfProError, api_error
+from mocks.jamf_pro.privileges import command_privilege
 from mocks.jamf_pro.rsql import FieldSpec, Kind, RsqlError, compile_filter, equality_values, parse
 from mocks.jamf_pro.state import JamfProState, jamf_state
 from mocks.jamf_pro.wire import jamf_time, json_response, page_window, read_json
@@ -73,6 +74,7 @@ async def send_commands(request: Request) -> Response:
     if kind not in V2_COMMANDS:
         # Jamf turns an unknown enum into null, so the request fails as if it were missing.
         raise _invalid("commandType is required", "commandData.commandType")
+    check_privilege(request, check_api_token(request), command_privilege(kind))
     request_type, field_map = V2_COMMANDS[kind]
     params = {
         ours: command_data[theirs] for theirs, ours in field_map.items() if theirs in command_data

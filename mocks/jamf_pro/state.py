@@ -14,6 +14,7 @@ from mocks.common.vendor import MockVendor
 from mocks.device import Device
 from mocks.fleet import Fleet
 from mocks.jamf_pro.cluster import ClusterLag
+from mocks.jamf_pro.privileges import ALL_PRIVILEGES
 from mocks.jamf_pro.tokens import TokenStore
 
 DEFAULT_VERSION = "11.30.1"
@@ -37,6 +38,10 @@ class JamfProSettings:
         }
     )
     user_token_lifetime_seconds: int = 1800
+    # Privileges each API role grants; a client token holds the roles of its scope.
+    api_roles: dict[str, frozenset[str]] = field(
+        default_factory=lambda: {"api-role:1": ALL_PRIVILEGES}
+    )
     # Whether Jamf refuses Lost Mode for an unsupervised device when the command is posted
     # (True) or lets the device fail it (False); the real behaviour is not documented.
     refuse_unsupervised_lost_mode_at_post: bool = False

@@ -5,6 +5,11 @@ from __future__ import annotations
 import httpx
 
 from mocks.clock import ManualClock
+from mocks.fleet import Fleet
+from mocks.jamf_pro import privileges
+from mocks.jamf_pro.app import build_jamf_pro_app
+from mocks.jamf_pro.privileges import ALL_PRIVILEGES
+from mocks.jamf_pro.state import ApiClientConfig, JamfProSettings
 from tests.mocks.conftest import JAMF_CLIENT, JAMF_USER
 
 
@@ -130,3 +135,46 @@ async def test_expire_all_tokens_knob(api: httpx.AsyncClient) -> None:
     expired = await api.post("/_mock/tokens/expire")
     assert expired.json() == {"expired": 1}
     assert (await api.get("/api/v2/mobile-devices")).status_code == 401
+
+
+async def test_client_roles_limit_what_a_token_may_do(fleet: Fleet) -> None:
+    settings = JamfProSettings(
+        api_clients={
+            "reader": ApiClientConfig(secret="r", roles=("api-role:2",)),
+            "bridge": ApiClientConfig(secret="b", roles=("api-role:1", "api-role:2")),
+        },
+        api_roles={
+            "api-role:1": ALL_PRIVILEGES,
+            "api-role:2": frozenset({privileges.READ_DEVICES, privileges.VIEW_COMMANDS}),
+        },
+    )
+    app = build_jamf_pro_app(fleet, settings=settings)
+    transport = httpx.ASGITransport(app=app)
+    lock = {
+        "clientData": [{"managementId": fleet.devices[0].management_id}],
+        "commandData": {"commandType": "ENABLE_LOST_MODE", "lostModeMessage": "m"},
+    }
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as jamf:
+        form = {"grant_type": "client_credentials", "client_id": "reader", "client_secret": "r"}
+        token = (await jamf.post("/api/v1/oauth/token", data=form)).json()["access_token"]
+        reader = {"Authorization": f"Bearer {token}"}
+        assert (await jamf.get("/api/v2/mobile-devices", headers=reader)).status_code == 200
+        refused = await jamf.post("/api/v2/mdm/commands", json=lock, headers=reader)
+        assert refused.status_code == 403
+        assert refused.json()["errors"][0]["code"] == "INVALID_PRIVILEGE"
+        classic = await jamf.get("/JSSResource/mobiledevicegroups", headers=reader)
+        assert classic.status_code == 403
+        assert "Status page" in classic.text
+        narrowed = form | {"client_id": "bridge", "client_secret": "b", "scope": "api-role:2"}
+        token = (await jamf.post("/api/v1/oauth/token", data=narrowed)).json()["access_token"]
+        narrow = {"Authorization": f"Bearer {token}"}
+        assert (
+            await jamf.post("/api/v2/mdm/commands", json=lock, headers=narrow)
+        ).status_code == 403
+        full = form | {"client_id": "bridge", "client_secret": "b"}
+        token = (await jamf.post("/api/v1/oauth/token", data=full)).json()["access_token"]
+        allowed = {"Authorization": f"Bearer {token}"}
+        assert (
+            await jamf.post("/api/v2/mdm/commands", json=lock, headers=allowed)
+        ).status_code == 201
+        assert fleet.pending_for(fleet.devices[0])[0].request_type.value == "EnableLostMode"
