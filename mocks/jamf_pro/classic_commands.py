@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from mocks.commands import CommandState, RequestType
+from mocks.commands import Command, CommandState, RequestType
 from mocks.device import Device
 from mocks.jamf_pro.auth import check_classic_token, check_privilege, require_classic_token
 from mocks.jamf_pro.errors import JamfProError, classic_page
@@ -144,6 +144,54 @@ async def send_by_body(request: Request) -> Response:
     if not ids:
         raise JamfProError(classic_page(409, "Error: no mobile devices named"))
     return _send(state, name, _devices(state, ids), general)
+
+
+_APNS_STATUS = {
+    CommandState.PENDING: "",
+    CommandState.ACKNOWLEDGED: "Acknowledged",
+    CommandState.NOT_NOW: "NotNow",
+    CommandState.ERROR: "Error",
+}
+
+
+def _history_entry(state: JamfProState, command: Command) -> dict[str, Any]:
+    device = state.fleet.devices[command.device_index]
+    return {
+        "uuid": command.uuid,
+        "command": str(command.request_type),
+        "apns_result_status": _APNS_STATUS[command.state],
+        "date_sent_epoch": int(command.queued_at * 1000),
+        "date_sent_utc": jamf_time(command.queued_at),
+        "date_completed_utc": jamf_time(command.completed_at) if command.completed_at else "",
+        "mobile_devices": [{"id": device.device_id, "udid": device.udid}],
+    }
+
+
+@router.get("/JSSResource/mobiledevicecommands")
+async def all_commands(request: Request) -> Response:
+    state = jamf_state(request)
+    entries = [_history_entry(state, c) for c in state.fleet.all_commands()]
+    return classic_answer(request, "mobile_device_commands", entries)
+
+
+@router.get("/JSSResource/mobiledevicecommands/uuid/{uuid}")
+async def command_by_uuid(request: Request, uuid: str) -> Response:
+    state = jamf_state(request)
+    command = state.fleet.command(uuid.lower())
+    if command is None:
+        raise JamfProError(classic_page(404, "Not Found"))
+    return classic_answer(request, "mobile_device_command", _history_entry(state, command))
+
+
+@router.get("/JSSResource/mobiledevicecommands/command/{name}")
+async def commands_by_name(request: Request, name: str) -> Response:
+    state = jamf_state(request)
+    entries = [
+        _history_entry(state, c)
+        for c in state.fleet.all_commands()
+        if str(c.request_type).casefold() == name.casefold()
+    ]
+    return classic_answer(request, "mobile_device_commands", entries)
 
 
 @router.get("/JSSResource/mobiledevicehistory/id/{device_id}/subset/ManagementCommands")

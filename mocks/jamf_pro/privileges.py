@@ -59,6 +59,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"^/api/v2/mobile-devices", READ_DEVICES),
         ("GET", r"^/JSSResource/mobiledevices(/|$)", READ_DEVICES),
         ("GET", r"^/JSSResource/mobiledevicehistory/", READ_DEVICES),
+        ("GET", r"^/JSSResource/mobiledevicecommands", VIEW_COMMANDS),
         ("GET", r"^/api/v2/mobile-device-groups", READ_GROUPS),
         ("GET", r"^/JSSResource/mobiledevicegroups", READ_GROUPS),
         ("POST", r"^/api/v2/mobile-device-groups/static-groups$", CREATE_GROUPS),

@@ -304,3 +304,33 @@ async def test_command_flush_and_history(api: httpx.AsyncClient, fleet: Fleet) -
     assert flushed.status_code == 200
     assert fleet.pending_for(fleet.devices[0]) == []
     assert fleet.pending_for(fleet.devices[1]) == []
+
+
+async def test_classic_command_history_by_uuid_and_name(
+    api: httpx.AsyncClient, fleet: Fleet, clock: ManualClock
+) -> None:
+    sent = await api.post(
+        "/JSSResource/mobiledevicecommands/command/EnableLostMode/id/3", content=b""
+    )
+    assert sent.status_code == 409  # Lost Mode needs a message or a phone number
+    sent = await api.post(COMMANDS, json={"clientData": clients(fleet, 2), "commandData": LOCK})
+    uuid = sent.json()[0]["id"]
+    json_accept = {"Accept": "application/json"}
+    pending = (
+        await api.get(f"/JSSResource/mobiledevicecommands/uuid/{uuid}", headers=json_accept)
+    ).json()
+    assert pending["mobile_device_command"]["apns_result_status"] == ""
+    clock.advance(60)
+    await api.post("/_mock/tick")
+    done = (
+        await api.get(f"/JSSResource/mobiledevicecommands/uuid/{uuid}", headers=json_accept)
+    ).json()
+    assert done["mobile_device_command"]["apns_result_status"] == "Acknowledged"
+    assert done["mobile_device_command"]["mobile_devices"] == [
+        {"id": 3, "udid": fleet.devices[2].udid}
+    ]
+    by_name = await api.get("/JSSResource/mobiledevicecommands/command/EnableLostMode")
+    assert by_name.text.count("<apns_result_status>Acknowledged</apns_result_status>") == 1
+    everything = (await api.get("/JSSResource/mobiledevicecommands", headers=json_accept)).json()
+    assert len(everything["mobile_device_commands"]) == 1
+    assert (await api.get("/JSSResource/mobiledevicecommands/uuid/nope")).status_code == 404
