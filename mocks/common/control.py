@@ -57,6 +57,14 @@ _SETTING_NAMES = {
 }
 
 
+class FleetPatch(BaseModel):
+    """Fleet behaviours the vendors leave undocumented, switchable at run time."""
+
+    model_config = ConfigDict(extra="forbid")
+    requeueNotNow: bool | None = None
+    checkinSlowdown: float | None = Field(default=None, ge=1)
+
+
 class BurstRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     count: int = Field(ge=1)
@@ -91,6 +99,26 @@ async def patch_faults(request: Request, body: FaultPatch) -> dict[str, Any]:
         changes["error_statuses"] = statuses
     vendor.faults.settings = vendor.faults.settings.updated(changes)
     return describe_faults(vendor)
+
+
+def describe_fleet(vendor: MockVendor) -> dict[str, Any]:
+    fleet = vendor.fleet
+    return {"requeueNotNow": fleet.requeue_not_now, "checkinSlowdown": fleet.checkin_slowdown}
+
+
+@router.get("/fleet")
+async def get_fleet(request: Request) -> dict[str, Any]:
+    return describe_fleet(vendor_of(request))
+
+
+@router.patch("/fleet")
+async def patch_fleet(request: Request, body: FleetPatch) -> dict[str, Any]:
+    vendor = vendor_of(request)
+    if body.requeueNotNow is not None:
+        vendor.fleet.requeue_not_now = body.requeueNotNow
+    if body.checkinSlowdown is not None:
+        vendor.fleet.checkin_slowdown = body.checkinSlowdown
+    return describe_fleet(vendor)
 
 
 @router.post("/faults/rate-limit-burst")

@@ -258,3 +258,14 @@ async def test_dropped_connection_after_the_app_acted(client: httpx.AsyncClient)
     )
     await client.patch("/_mock/faults", json={"dropShare": 0})
     assert (await client.put("/things/x")).status_code == 200
+
+
+async def test_fleet_behaviour_knobs(client: httpx.AsyncClient, fleet: Fleet) -> None:
+    assert (await client.get("/_mock/fleet")).json() == {
+        "requeueNotNow": False,
+        "checkinSlowdown": 1.0,
+    }
+    changed = await client.patch("/_mock/fleet", json={"requeueNotNow": True, "checkinSlowdown": 3})
+    assert changed.json() == {"requeueNotNow": True, "checkinSlowdown": 3.0}
+    assert fleet.requeue_not_now
+    assert (await client.patch("/_mock/fleet", json={"checkinSlowdown": 0.5})).status_code == 422
