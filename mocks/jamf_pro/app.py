@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mocks.common.control import install_mock_plumbing
 from mocks.common.faults import FaultInjector, FaultSettings
-from mocks.common.vendor import MockVendor, Sleep
+from mocks.common.vendor import MockVendor, Sleep, WriteKey
 from mocks.fleet import Fleet
 from mocks.jamf_pro import (
     auth,
@@ -91,7 +91,7 @@ _GROUP_WRITE = re.compile(
 _PROFILE_WRITE = re.compile(r"^/JSSResource/mobiledeviceconfigurationprofiles/(id|name)/([^/]+)$")
 
 
-def jamf_write_key(fleet: Fleet) -> object:
+def jamf_write_key(fleet: Fleet) -> WriteKey:
     """Names the object a write touches, so overlapping writes to it can be answered 409."""
 
     def write_key(method: str, path: str) -> str | None:
@@ -136,7 +136,7 @@ def build_jamf_pro_app(
         faults=FaultInjector(faults, seed=fleet.config.seed),
         error_response=vendor_error,
     )
-    vendor.write_key = jamf_write_key(fleet)  # type: ignore[assignment]
+    vendor.write_key = jamf_write_key(fleet)
     if sleep is not None:
         vendor.sleep = sleep
     settings = settings or JamfProSettings()
