@@ -55,6 +55,13 @@ def _credentials(vendor: str, jamf_pro: JamfProSettings) -> str:
     show_default=True,
 )
 @click.option("--offline-share", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option(
+    "--offline-hours",
+    type=(click.FloatRange(min=0.01), click.FloatRange(min=0.01)),
+    default=(2.0, 10.0),
+    show_default=True,
+    help="How long the offline share stays away: a random span between these bounds.",
+)
 @click.option("--locked-share", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--unsupervised-share", type=click.FloatRange(0, 1), default=0.03, show_default=True)
 @click.option("--checkin-slowdown", type=click.FloatRange(min=1), default=1.0, show_default=True)
@@ -73,16 +80,22 @@ def mock_command(
     connection_cap: int,
     over_cap: str,
     offline_share: float,
+    offline_hours: tuple[float, float],
     locked_share: float,
     unsupervised_share: float,
     checkin_slowdown: float,
 ) -> None:
     """Serve a simulated school's iPads behind mock Jamf Pro, Jamf School and ASM APIs."""
+    if offline_hours[0] > offline_hours[1]:
+        raise click.BadParameter(
+            "the first bound must not exceed the second", param_hint="--offline-hours"
+        )
     plan = MockPlan(
         fleet=FleetConfig(
             devices=devices,
             seed=seed,
             offline_share=offline_share,
+            offline_hours=offline_hours,
             locked_share=locked_share,
             unsupervised_share=unsupervised_share,
         ),

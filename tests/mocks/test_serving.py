@@ -173,6 +173,7 @@ def test_cli_flags_reach_the_served_apps(monkeypatch: pytest.MonkeyPatch) -> Non
     flags += ["--port", "9400", "--latency-ms", "50", "--jitter-ms", "5", "--error-share", "0.1"]
     flags += ["--rate-limit-share", "0.05", "--retry-after", "9", "--connection-cap", "3"]
     flags += ["--over-cap", "reject", "--drop-share", "0.01", "--checkin-slowdown", "2"]
+    flags += ["--offline-share", "0.5", "--offline-hours", "3", "4"]
     result = CliRunner().invoke(mock_command, flags)
     assert result.exit_code == 0, result.output
     assert "jamf-pro     http://127.0.0.1:9400" in result.output
@@ -192,3 +193,13 @@ def test_cli_flags_reach_the_served_apps(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(vendor.fleet.devices) == 50
     assert vendor.fleet.checkin_slowdown == 2
     assert apps[ASM].state.mock_vendor.fleet is vendor.fleet
+    assert vendor.fleet.config.offline_hours == (3.0, 4.0)
+    away = [d.offline_until for d in vendor.fleet.devices if d.offline_until is not None]
+    assert away
+    assert all(3 * 3600 <= until - vendor.fleet.now() <= 4 * 3600 + 1 for until in away)
+
+
+def test_cli_refuses_reversed_offline_hours() -> None:
+    result = CliRunner().invoke(mock_command, ["--offline-hours", "5", "2"])
+    assert result.exit_code == 2
+    assert "--offline-hours" in result.output
