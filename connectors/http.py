@@ -135,13 +135,11 @@ class CachedToken:
         self._value: str | None = None
         self._expires: datetime | None = None
         self._lock = asyncio.Lock()
-        self.fetch_count = 0
 
     async def token(self) -> str:
         async with self._lock:  # one refresh at a time, whatever the concurrency
             if self._value is None or self._expires is None or self._expired():
                 self._value, self._expires = await self._fetch()
-                self.fetch_count += 1
             return self._value
 
     def _expired(self) -> bool:
