@@ -161,7 +161,9 @@ class ObservedDevice:
     supervised: bool
     lock: LockState = LockState.UNKNOWN
     profiles: frozenset[str] = frozenset()  # identifiers of bridge-owned profiles present
-    groups: frozenset[str] = frozenset()  # bridge-owned groups the device is in
+    # Identifiers of the bridge profiles whose delivery group the device is in (MDMs that
+    # deliver profiles by group): scoped to it, whether or not the device has installed them.
+    groups: frozenset[str] = frozenset()
     last_check_in: datetime | None = None
     pending_commands: tuple[PendingCommand, ...] = ()
 

@@ -112,9 +112,11 @@ def _lock_state(item: Any, label: str) -> LockState:
 
 
 def _owned_groups(item: Any, label: str, ownership: Ownership) -> frozenset[str]:
+    """The profile identifiers whose bridge-owned group the device is in."""
     groups = _at(item, "groups", list, label, optional=True) or []
     names = (_at(item, f"groups[{i}].groupName", str, label) for i in range(len(groups)))
-    return frozenset(name for name in names if name.startswith(ownership.group_prefix))
+    prefix = ownership.group_prefix
+    return frozenset(name[len(prefix) :] for name in names if name.startswith(prefix))
 
 
 def _owned_profiles(item: Any, label: str, ownership: Ownership) -> frozenset[str]:

@@ -48,9 +48,8 @@ class GroupMap:
         )
 
     def bridge_groups_in(self, group_ids: Iterable[int]) -> frozenset[str]:
-        """The bridge's own groups among these, as the ids `ObservedDevice.groups` carries."""
-        ours = {mapped.group_id for mapped in self.by_profile.values()}
-        return frozenset(str(group_id) for group_id in group_ids if group_id in ours)
+        """The bridge profiles whose group is among these: what `ObservedDevice.groups` carries."""
+        return frozenset(self.profiles_in(group_ids))
 
 
 def resolve(instance: str, choices: Iterable[GroupChoice], groups: Iterable[JamfGroup]) -> GroupMap:

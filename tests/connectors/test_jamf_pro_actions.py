@@ -130,7 +130,7 @@ async def test_observation_reports_groups_profiles_lost_mode_and_pending_locks()
         await harness.check_in_online()
         seen = {o.ref: o for o in await harness.connector.observe([online, offline])}
         assert seen[online].lock is LockState.LOCKED
-        assert seen[online].groups == {GROUP}
+        assert seen[online].groups == {GROUP.removeprefix("mdm-bridge: ")}
         assert seen[online].pending_commands == ()
         # Lost Mode refuses profile installs (12078): in the group, yet not installed
         assert seen[online].profiles == frozenset()

@@ -119,7 +119,7 @@ async def test_an_offline_device_is_accepted_not_done_until_it_checks_in() -> No
         await harness.let_time_pass(3 * 3600)
         assert "com.zuludesk.MDM.iOS.bridge.ban-safari" not in _installed(harness, device)
         [seen] = await harness.connector.observe([action.device])
-        assert seen.groups == {str(_group_id(harness, SAFARI_BAN_GROUP))}
+        assert seen.groups == {SAFARI_BAN}
         assert SAFARI_BAN not in seen.profiles, "an undelivered move was reported done"
         assert [command.kind for command in seen.pending_commands] == ["install_profile"]
 
@@ -164,18 +164,10 @@ async def test_observation_reports_bridge_profiles_groups_and_check_in() -> None
         few = await harness.connector.observe(refs)  # one read per device
         many = await harness.connector.observe(refs + [_ref(d) for d in fleet.devices[5:20]])
 
-        curfew_id, safari_id = (
-            _group_id(harness, CURFEW_GROUP),
-            _group_id(harness, SAFARI_BAN_GROUP),
-        )
         for observed in (few, many[:3]):
             assert [o.ref for o in observed] == refs
             assert [o.profiles for o in observed] == [{CURFEW}, {CURFEW, SAFARI_BAN}, frozenset()]
-            assert [o.groups for o in observed] == [
-                {str(curfew_id)},
-                {str(curfew_id), str(safari_id)},
-                frozenset(),
-            ]
+            assert [o.groups for o in observed] == [{CURFEW}, {CURFEW, SAFARI_BAN}, frozenset()]
             assert [o.supervised for o in observed] == [
                 d.supervised for d in (in_curfew, in_both, outside)
             ]
@@ -185,7 +177,7 @@ async def test_observation_reports_bridge_profiles_groups_and_check_in() -> None
                 assert abs(o.last_check_in.timestamp() - device.last_checkin) < 1
                 assert o.observed_at == harness.clock.now()
         # "KS2 pupils" is not a bridge group, so it never shows up
-        assert all(o.groups <= {str(curfew_id), str(safari_id)} for o in many)
+        assert all(o.groups <= {CURFEW, SAFARI_BAN} for o in many)
 
 
 async def test_unknown_devices_fail_alone_and_the_rest_of_the_move_goes_through() -> None:
