@@ -184,7 +184,12 @@ class DesiredState:
 
     def __post_init__(self) -> None:
         _aware("DesiredState.next_change_at", self.next_change_at)
-        parts = [self.ref.key, f"lock={self.lock.cause.value if self.lock else '-'}"]
+        # The lock's end is part of the target: tonight's curfew lock is not last night's.
+        lock = "-"
+        if self.lock is not None:
+            until = self.lock.until.isoformat() if self.lock.until else "released"
+            lock = f"{self.lock.cause.value}:{until}"
+        parts = [self.ref.key, f"lock={lock}"]
         parts += sorted(f"{p.identifier}@{p.content_hash}" for p in self.profiles)
         digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         object.__setattr__(self, "state_hash", digest)

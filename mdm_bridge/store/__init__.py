@@ -3,3 +3,8 @@
 Called by the composition root (`mdm_bridge.service`) and, later, the reconcile loop. Imports only
 the shared vocabulary and the pure packages below it.
 """
+
+# Every table module, so the metadata (and Alembic's view of it) is complete on any import.
+from mdm_bridge.store import engine_tables, records, tables
+
+__all__ = ["engine_tables", "records", "tables"]

@@ -1,8 +1,9 @@
 """The first tables: who the school is, which MDMs it has, its groups, pupils and iPads.
 
-Later issues add theirs (agreements, curfew rules, profiles, bans, outbox, runs, audit, tokens)
-with a new Alembic revision each. Every instant is stored in UTC through `UtcDateTime`;
-creation times are passed in from the injected clock, never defaulted from the wall clock.
+`records.py` adds what people record (agreements, bans, exemptions, holds) and `engine_tables.py`
+what the reconcile loop keeps (observations, outbox, runs, curfew nights, the scheduler lease).
+Every instant is stored in UTC through `UtcDateTime`; creation times are passed in from the
+injected clock, never defaulted from the wall clock.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ _VENDORS_SQL = ", ".join(f"'{vendor.value}'" for vendor in Vendor)
 _GROUP_KINDS_SQL = ", ".join(f"'{kind}'" for kind in GROUP_KINDS)
 
 
-def _instant(*, nullable: bool = False) -> Column[datetime]:
+def instant(*, nullable: bool = False) -> Column[datetime]:
     return Column(UtcDateTime(), nullable=nullable)
 
 
-def _reference(target: str, *, on_delete: str, nullable: bool = False) -> Column[int]:
+def foreign_key(target: str, *, on_delete: str, nullable: bool = False) -> Column[int]:
     return Column(Integer, ForeignKey(target, ondelete=on_delete), nullable=nullable, index=True)
 
 
@@ -44,7 +45,7 @@ class School(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     timezone: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_instant())
+    created_at: datetime = Field(sa_column=instant())
 
 
 class MdmInstance(SQLModel, table=True):
@@ -57,13 +58,13 @@ class MdmInstance(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(sa_column=_reference("schools.id", on_delete="RESTRICT"))
+    school_id: int = Field(sa_column=foreign_key("schools.id", on_delete="RESTRICT"))
     name: str = Field(max_length=100)
     vendor: str = Field(max_length=32)
     base_url: str = Field(max_length=500)
     credentials_encrypted: str | None = Field(default=None)
     enabled: bool = Field(default=True)
-    created_at: datetime = Field(sa_column=_instant())
+    created_at: datetime = Field(sa_column=instant())
 
 
 class SchoolGroup(SQLModel, table=True):
@@ -76,7 +77,7 @@ class SchoolGroup(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(sa_column=_reference("schools.id", on_delete="RESTRICT"))
+    school_id: int = Field(sa_column=foreign_key("schools.id", on_delete="RESTRICT"))
     name: str = Field(max_length=100)
     kind: str = Field(max_length=20)
     external_ref: str | None = Field(default=None, max_length=100)
@@ -89,10 +90,11 @@ class Pupil(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("school_id", "reference"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    school_id: int = Field(sa_column=_reference("schools.id", on_delete="RESTRICT"))
+    school_id: int = Field(sa_column=foreign_key("schools.id", on_delete="RESTRICT"))
     reference: str = Field(max_length=64)
     display_name: str = Field(max_length=200)
-    created_at: datetime = Field(sa_column=_instant())
+    year_group: int | None = Field(default=None)
+    created_at: datetime = Field(sa_column=instant())
 
 
 class PupilGroup(SQLModel, table=True):
@@ -115,16 +117,18 @@ class Device(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("mdm_instance_id", "vendor_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    mdm_instance_id: int = Field(sa_column=_reference("mdm_instances.id", on_delete="CASCADE"))
+    mdm_instance_id: int = Field(sa_column=foreign_key("mdm_instances.id", on_delete="CASCADE"))
     vendor_id: str = Field(max_length=64)
     serial_number: str = Field(max_length=32, index=True)
     udid: str | None = Field(default=None, max_length=64)
     management_id: str | None = Field(default=None, max_length=64)
     name: str = Field(default="", max_length=200)
     supervised: bool = Field(default=False)
+    # The school lets this iPad go home (1:1); class sets that stay in school never do.
+    takes_home: bool = Field(default=False)
     pupil_id: int | None = Field(
-        sa_column=_reference("pupils.id", on_delete="SET NULL", nullable=True), default=None
+        sa_column=foreign_key("pupils.id", on_delete="SET NULL", nullable=True), default=None
     )
-    last_check_in_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
-    last_observed_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
-    created_at: datetime = Field(sa_column=_instant())
+    last_check_in_at: datetime | None = Field(default=None, sa_column=instant(nullable=True))
+    last_observed_at: datetime | None = Field(default=None, sa_column=instant(nullable=True))
+    created_at: datetime = Field(sa_column=instant())
