@@ -1,0 +1,271 @@
+"""`desired_state`: what one iPad should be now, and when that answer next changes.
+
+Called by the reconcile engine for every device on every run (and by `mdm-bridge plan`); pure:
+time is passed in, and the same input always gives an equal `Decision`. It composes the other
+modules of `policies` and asks `curfew` about the school's curfew.
+
+Precedence, strongest first:
+1. An evidence hold on the device locks it (message: the hold message, no end time).
+2. An inspection hold locks it likewise.
+3. An active ban of a REMOVE level locks it until the latest such ban ends.
+4. The curfew locks a home-use iPad from the start to the end of the curfew period, unless an
+   approved curfew exemption for its pupil covers `now`.
+Exemptions relax only the curfew (4) and web filtering; never a ban or a hold.
+
+Home use needs all three: the school lets the iPad go home (`takes_home`), it has a pupil, and
+that pupil's home-use agreement for the academic year of `now` (school-local date) has both the
+parent meeting and the signed declaration. A school-only iPad is never curfew-locked.
+
+Profiles: the pupil's restriction profile (most specific assignment, see `policy`) with the
+sites of every web allow-list exemption in force for one of the pupil's groups added to its
+filter; plus one ban profile per RESTRICT level with an active ban, removed by the iPad itself
+at the latest end of that level's bans. Bans and exemptions of other pupils, and those not in
+force (awaiting approval, lifted, ended, not yet started), are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from mdm_bridge.model import (
+    DesiredState,
+    LockCause,
+    LockIntent,
+    ProfileDocument,
+)
+from policies.agreements import HomeUseAgreement, academic_year_of
+from policies.bans import Ban, BanStatus, ban_status, is_approved
+from policies.exemptions import Exemption, ExemptionKind
+from policies.facts import DeviceFacts, PupilFacts
+from policies.holds import DeviceHold, HoldKind
+from policies.ladder import BanEffect
+from policies.payload_keys import APP_LOCK, check_payload
+from policies.policy import Policy
+from policies.profiles import payload_uuid
+
+
+class CurfewVerdict(StrEnum):
+    NOT_HOME_USE = "not_home_use"  # school-only iPad, no pupil, or agreement incomplete
+    EXEMPT = "exempt"  # in a curfew period, but an approved curfew exemption covers now
+    IN_CURFEW = "in_curfew"
+    OUT_OF_CURFEW = "out_of_curfew"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    desired: DesiredState
+    documents: Mapping[str, ProfileDocument]  # identifier -> content, one per desired profile
+    home_use: bool
+    curfew: CurfewVerdict
+    reasons: tuple[str, ...]
+
+
+def _utc(name: str, instant: datetime) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {instant.isoformat()}")
+    return instant.astimezone(UTC)
+
+
+class _Edges:
+    """Future instants at which the decision could change; the earliest is `next_change_at`."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self._future: list[datetime] = []
+
+    def add(self, *instants: datetime | None) -> None:
+        self._future += [at for at in instants if at is not None and at > self._now]
+
+    def earliest(self) -> datetime | None:
+        return min(self._future, default=None)
+
+
+def desired_state(
+    *,
+    device: DeviceFacts,
+    pupil: PupilFacts | None,
+    policy: Policy,
+    bans: Sequence[Ban],
+    exemptions: Sequence[Exemption],
+    agreements: Sequence[HomeUseAgreement],
+    holds: Sequence[DeviceHold],
+    now: datetime,
+) -> Decision:
+    now = _utc("now", now)
+    zone = ZoneInfo(policy.schedule.zone)
+    edges = _Edges(now)
+    reasons: list[str] = []
+
+    def local(instant: datetime) -> str:
+        return f"{instant.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    # Holds: the device's, in force now. Releases are events, not times: no edges.
+    in_force_holds = sorted(
+        (h for h in holds if h.device_key == device.ref.key and h.in_force(now)),
+        key=lambda h: (h.placed_at, h.id),
+    )
+    evidence = [h for h in in_force_holds if h.kind is HoldKind.EVIDENCE_HOLD]
+    inspection = [h for h in in_force_holds if h.kind is HoldKind.INSPECTION]
+    for hold in in_force_holds:
+        reasons.append(f"{hold.kind.value.replace('_', ' ')} since {local(hold.placed_at)}")
+
+    # Bans: this pupil's, approved; the active ones apply, the rest only give edges.
+    ladder = policy.ladder
+    pupil_bans = sorted(
+        (b for b in bans if pupil is not None and b.pupil_reference == pupil.reference),
+        key=lambda b: (b.starts_at, b.id),
+    )
+    active: list[Ban] = []
+    for ban in pupil_bans:
+        status = ban_status(ban, ladder, now)
+        if status is BanStatus.ACTIVE:
+            active.append(ban)
+            edges.add(ban.ends_at)
+        elif status is BanStatus.SCHEDULED and is_approved(ban, ladder, now):
+            edges.add(ban.starts_at, ban.ends_at)
+    remove_bans = [b for b in active if ladder.effective_level(b.level).effect is BanEffect.REMOVE]
+    restrict_bans = [b for b in active if b not in remove_bans]
+    for ban in active:
+        reasons.append(f"ban level {ban.level} until {local(ban.ends_at)}")
+
+    # Home use and the curfew.
+    today = policy.schedule.local_day(now)
+    academic_year = academic_year_of(today, policy.academic_year_starts_month)
+    home_use = (
+        device.takes_home
+        and pupil is not None
+        and any(a.is_complete(pupil.reference, academic_year, today) for a in agreements)
+    )
+    if device.takes_home and pupil is not None:
+        # A new academic year needs a new agreement: the answer may change at its start.
+        next_year = (
+            today.year if today.month < policy.academic_year_starts_month else today.year + 1
+        )
+        first_day = today.replace(year=next_year, month=policy.academic_year_starts_month, day=1)
+        edges.add(policy.schedule.start_of_local_day(first_day))
+    curfew_exemptions = [
+        e
+        for e in exemptions
+        if e.kind is ExemptionKind.CURFEW
+        and pupil is not None
+        and e.pupil_reference == pupil.reference
+        and e.approved_by is not None
+    ]
+    verdict = CurfewVerdict.NOT_HOME_USE
+    period = None
+    if home_use:
+        edges.add(policy.schedule.next_edge(now))
+        for exemption in curfew_exemptions:
+            edges.add(exemption.starts_at, exemption.ends_at)
+        period = policy.schedule.period_at(now)
+        if period is None:
+            verdict = CurfewVerdict.OUT_OF_CURFEW
+        elif any(e.in_force(now) for e in curfew_exemptions):
+            verdict = CurfewVerdict.EXEMPT
+            reasons.append("curfew exemption in force")
+        else:
+            verdict = CurfewVerdict.IN_CURFEW
+            reasons.append(f"curfew until {local(period.end)}")
+    elif device.takes_home:
+        reasons.append("not home use: no complete home-use agreement for " + academic_year)
+
+    # The lock, by precedence.
+    lock: LockIntent | None = None
+    if evidence:
+        lock = LockIntent(cause=LockCause.EVIDENCE_HOLD, message=policy.hold_message)
+    elif inspection:
+        lock = LockIntent(cause=LockCause.INSPECTION, message=policy.inspection_message)
+    elif remove_bans:
+        until = max(b.ends_at for b in remove_bans)
+        lock = LockIntent(cause=LockCause.BAN, message=policy.ban_message, until=until)
+    elif verdict is CurfewVerdict.IN_CURFEW and period is not None:
+        lock = LockIntent(cause=LockCause.CURFEW, message=policy.curfew_message, until=period.end)
+
+    # Profiles: the pupil's restrictions (widened by web exemptions), plus ban profiles.
+    documents: list[ProfileDocument] = []
+    profile = policy.profile_for(pupil)
+    if profile is not None:
+        web_exemptions = sorted(
+            (
+                e
+                for e in exemptions
+                if e.kind is ExemptionKind.WEB_ALLOW
+                and pupil is not None
+                and e.group in pupil.groups
+                and e.approved_by is not None
+            ),
+            key=lambda e: (e.starts_at, e.id),
+        )
+        extra: list[str] = []
+        for exemption in web_exemptions:
+            edges.add(exemption.starts_at, exemption.ends_at)
+            if exemption.in_force(now):
+                extra += exemption.domains
+                reasons.append(
+                    f"web allow-list exemption for {exemption.group} ({exemption.reason})"
+                )
+        documents.append(
+            profile.document(
+                identifier_prefix=policy.identifier_prefix,
+                extra_allowed_domains=tuple(dict.fromkeys(extra)),
+            )
+        )
+        if not device.supervised and profile.supervised_keys():
+            reasons.append(
+                f"iPad not supervised: {profile.name} keys it ignores: "
+                + ", ".join(profile.supervised_keys())
+            )
+    for level_number in sorted({ladder.effective_level(b.level).level for b in restrict_bans}):
+        level = ladder.level(level_number)
+        assert level.profile is not None  # a RESTRICT level always has one (BanLevel checks)
+        ends = max(b.ends_at for b in restrict_bans if ladder.effective_level(b.level) is level)
+        documents.append(
+            level.profile.document(
+                identifier_prefix=policy.identifier_prefix,
+                identifier=policy.ban_identifier(level_number),
+                removal_date=ends,
+            )
+        )
+
+    desired = DesiredState(
+        ref=device.ref,
+        lock=lock,
+        profiles=frozenset(document.ref for document in documents),
+        next_change_at=edges.earliest(),
+    )
+    return Decision(
+        desired=desired,
+        documents=MappingProxyType({d.identifier: d for d in documents}),
+        home_use=home_use,
+        curfew=verdict,
+        reasons=tuple(reasons),
+    )
+
+
+def lock_profile(policy: Policy, intent: LockIntent) -> ProfileDocument:
+    """For MDMs without Lost Mode (Jamf School): a single-app-mode profile confining the iPad
+    to `policy.lock_app`, which the iPad drops by itself at `intent.until` when that is known.
+    The lock message rides in the profile description."""
+    identifier = f"{policy.identifier_prefix}.lock.{intent.cause.value}"
+    payload_identifier = f"{identifier}.applock"
+    payload = {
+        "PayloadType": APP_LOCK,
+        "PayloadIdentifier": payload_identifier,
+        "PayloadUUID": payload_uuid(payload_identifier),
+        "PayloadVersion": 1,
+        "PayloadDisplayName": "iPad locked",
+        "App": {"Identifier": policy.lock_app},
+    }
+    check_payload(APP_LOCK, payload)
+    return ProfileDocument(
+        identifier=identifier,
+        display_name="iPad locked",
+        payloads=(payload,),
+        removal_date=intent.until,
+        description=intent.message,
+    )
