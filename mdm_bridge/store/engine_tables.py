@@ -19,7 +19,7 @@ from mdm_bridge.store.tables import foreign_key, instant
 OUTBOX_STATUSES = ("queued", "claimed", "sent", "failed", "refused", "superseded")
 OPEN_STATUSES = ("queued", "claimed")
 CURFEW_OUTCOMES = ("on_time", "late", "never", "not_applicable")
-_OPEN_SQL = "status IN ('queued', 'claimed')"
+OPEN_SQL = "status IN ('queued', 'claimed')"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -74,8 +74,8 @@ class OutboxRow(SQLModel, table=True):
             "uq_outbox_open_key",
             "idempotency_key",
             unique=True,
-            sqlite_where=text(_OPEN_SQL),
-            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
         ),
         Index("ix_outbox_claimable", "mdm_instance_id", "status", "available_at"),
     )
@@ -89,6 +89,7 @@ class OutboxRow(SQLModel, table=True):
     device_id: int = Field(sa_column=foreign_key("devices.id", on_delete="CASCADE"))
     idempotency_key: str = Field(max_length=300)
     kind: str = Field(max_length=20)
+    profile_identifier: str | None = Field(default=None, max_length=200)
     target_hash: str = Field(max_length=64)
     reason: str = Field(max_length=500)
     # The action itself (lock intent, profile reference and document), to rebuild it exactly.

@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=300), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("profile_identifier", sa.String(length=200), nullable=True),
         sa.Column("target_hash", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
