@@ -171,7 +171,7 @@ PAYLOAD_KEYS: Mapping[str, Mapping[str, PayloadKey]] = MappingProxyType(
             _string("PayloadUUID"),
             _string("PayloadDisplayName"),
             _string("PayloadDescription"),
-            _bool("PayloadRemovalDisallowed"),
+            _bool("PayloadRemovalDisallowed", supervised=True),  # pupils cannot remove it
             PayloadKey(key="PayloadContent", type=KeyType.ARRAY, items=KeyType.DICTIONARY),
             PayloadKey(key="RemovalDate", type=KeyType.DATE),
         ),
