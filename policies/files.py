@@ -21,7 +21,7 @@ from policies.durations import parse_duration
 from policies.ladder import BanEffect, BanLadder, BanLevel
 from policies.payload_keys import APPLICATION_ACCESS, PAYLOAD_KEYS, payload_problems
 from policies.policy import Assignment, Policy
-from policies.profiles import FilterMode, RestrictionProfile, WebFilter
+from policies.profiles import FilterMode, RestrictionProfile, WebFilter, check_site
 from policies.roles import KeyStage, Role
 from schedules import (
     CurfewRule,
@@ -141,6 +141,13 @@ def _profile(
             continue
         for message in payload_problems(APPLICATION_ACCESS, {key: value}):
             problems.add((*path, "restrictions", key), message)
+    if spec.web_filter is not None:
+        for field in ("allowed_sites", "denied_sites"):
+            for index, site in enumerate(getattr(spec.web_filter, field)):
+                try:
+                    check_site(site)
+                except ValueError as error:
+                    problems.add((*path, "web_filter", field, index), str(error))
     if len(problems.found) > before:
         return None
     try:
@@ -190,6 +197,12 @@ def _ladder(spec: LadderFile, problems: _Problems) -> BanLadder | None:
             if profile is None:
                 continue
         if default is None or longest is None:
+            continue
+        if default > longest:
+            problems.add(
+                (*path, "default_duration"),
+                f"the default duration is longer than the maximum ({level.max_duration})",
+            )
             continue
         try:
             levels.append(
