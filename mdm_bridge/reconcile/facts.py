@@ -1,0 +1,221 @@
+"""Everything `desired_state` needs, read from the store in a few queries and grouped by pupil
+and device, so deciding for 100,000 iPads never scans every ban for every iPad.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from mdm_bridge.model import DeviceRef, LockState, ObservedDevice, PendingCommand
+from mdm_bridge.store.engine_tables import ObservationRow
+from mdm_bridge.store.records import BanRow, DeviceHoldRow, ExemptionRow, HomeUseAgreementRow
+from mdm_bridge.store.tables import Device, MdmInstance, Pupil, PupilGroup, SchoolGroup
+from policies import (
+    Ban,
+    DeviceFacts,
+    DeviceHold,
+    Exemption,
+    ExemptionKind,
+    HoldKind,
+    HomeUseAgreement,
+    PupilFacts,
+)
+
+DEVICES = Device.__table__  # type: ignore[attr-defined]
+INSTANCES = MdmInstance.__table__  # type: ignore[attr-defined]
+PUPILS = Pupil.__table__  # type: ignore[attr-defined]
+MEMBERS = PupilGroup.__table__  # type: ignore[attr-defined]
+GROUPS = SchoolGroup.__table__  # type: ignore[attr-defined]
+BANS = BanRow.__table__  # type: ignore[attr-defined]
+EXEMPTIONS = ExemptionRow.__table__  # type: ignore[attr-defined]
+AGREEMENTS = HomeUseAgreementRow.__table__  # type: ignore[attr-defined]
+HOLDS = DeviceHoldRow.__table__  # type: ignore[attr-defined]
+OBSERVATIONS = ObservationRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeviceRecord:
+    device_id: int
+    instance_id: int
+    facts: DeviceFacts
+    pupil_id: int | None
+
+
+@dataclass(kw_only=True)
+class Facts:
+    devices: list[DeviceRecord] = field(default_factory=list)
+    pupils: dict[int, PupilFacts] = field(default_factory=dict)
+    bans: dict[str, list[Ban]] = field(default_factory=lambda: defaultdict(list))
+    agreements: dict[str, list[HomeUseAgreement]] = field(default_factory=lambda: defaultdict(list))
+    holds: dict[str, list[DeviceHold]] = field(default_factory=lambda: defaultdict(list))
+    exemptions: list[Exemption] = field(default_factory=list)
+    observations: dict[int, ObservedDevice] = field(default_factory=dict)
+
+
+def device_ref(row: object, instance_name: str) -> DeviceRef:
+    return DeviceRef(
+        mdm_instance=instance_name,
+        vendor_id=row.vendor_id,  # type: ignore[attr-defined]
+        serial_number=row.serial_number,  # type: ignore[attr-defined]
+        udid=row.udid,  # type: ignore[attr-defined]
+        management_id=row.management_id,  # type: ignore[attr-defined]
+    )
+
+
+def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = None) -> Facts:
+    """The facts for every enabled instance's devices (or only `device_ids`)."""
+    facts = Facts()
+    groups_of: dict[int, set[str]] = defaultdict(set)
+    joined = select(MEMBERS.c.pupil_id, GROUPS.c.name).join(
+        GROUPS, GROUPS.c.id == MEMBERS.c.group_id
+    )
+    for pupil_id, name in connection.execute(joined):
+        groups_of[pupil_id].add(name)
+    references: dict[int, str] = {}
+    for row in connection.execute(select(PUPILS.c.id, PUPILS.c.reference, PUPILS.c.year_group)):
+        references[row.id] = row.reference
+        facts.pupils[row.id] = PupilFacts(
+            reference=row.reference,
+            year_group=row.year_group,
+            groups=frozenset(groups_of.get(row.id, ())),
+        )
+
+    query = (
+        select(DEVICES, INSTANCES.c.name.label("instance_name"))
+        .join(INSTANCES, INSTANCES.c.id == DEVICES.c.mdm_instance_id)
+        .where(INSTANCES.c.enabled.is_(True))
+        .order_by(DEVICES.c.id)
+    )
+    if device_ids is not None:
+        query = query.where(DEVICES.c.id.in_(list(device_ids)))
+    keys: dict[int, str] = {}
+    for row in connection.execute(query):
+        ref = device_ref(row, row.instance_name)
+        keys[row.id] = ref.key
+        facts.devices.append(
+            DeviceRecord(
+                device_id=row.id,
+                instance_id=row.mdm_instance_id,
+                facts=DeviceFacts(ref=ref, supervised=row.supervised, takes_home=row.takes_home),
+                pupil_id=row.pupil_id,
+            )
+        )
+
+    for row in connection.execute(select(BANS)):
+        reference = references[row.pupil_id]
+        facts.bans[reference].append(
+            Ban(
+                id=str(row.id),
+                pupil_reference=reference,
+                level=row.level,
+                reason=row.reason,
+                category=row.category,
+                notes=row.notes,
+                issued_by=row.issued_by,
+                issued_at=row.issued_at,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                approved_by=row.approved_by,
+                approved_at=row.approved_at,
+                lifted_by=row.lifted_by,
+                lifted_at=row.lifted_at,
+                lift_reason=row.lift_reason,
+            )
+        )
+    for row in connection.execute(select(AGREEMENTS)):
+        reference = references[row.pupil_id]
+        facts.agreements[reference].append(
+            HomeUseAgreement(
+                pupil_reference=reference,
+                academic_year=row.academic_year,
+                parent_meeting_on=row.parent_meeting_on,
+                declaration_signed_on=row.declaration_signed_on,
+            )
+        )
+    for row in connection.execute(select(HOLDS).where(HOLDS.c.released_at.is_(None))):
+        key = keys.get(row.device_id)
+        if key is None:
+            continue
+        facts.holds[key].append(
+            DeviceHold(
+                id=str(row.id),
+                device_key=key,
+                kind=HoldKind(row.kind),
+                reason=row.reason,
+                placed_by=row.placed_by,
+                placed_at=row.placed_at,
+            )
+        )
+    for row in connection.execute(select(EXEMPTIONS)):
+        facts.exemptions.append(
+            Exemption(
+                id=str(row.id),
+                kind=ExemptionKind(row.kind),
+                reason=row.reason,
+                requested_by=row.requested_by,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                approved_by=row.approved_by,
+                group=row.group_name,
+                pupil_reference=references.get(row.pupil_id) if row.pupil_id else None,
+                domains=tuple(row.domains),
+            )
+        )
+    facts.observations = load_observations(connection, keys)
+    return facts
+
+
+def load_observations(connection: Connection, keys: dict[int, str]) -> dict[int, ObservedDevice]:
+    """The stored observation of each device in `keys` (device id -> its DeviceRef key)."""
+    refs: dict[int, DeviceRef] = {}
+    query = select(DEVICES, INSTANCES.c.name.label("instance_name")).join(
+        INSTANCES, INSTANCES.c.id == DEVICES.c.mdm_instance_id
+    )
+    for row in connection.execute(query):
+        if row.id in keys:
+            refs[row.id] = device_ref(row, row.instance_name)
+    found: dict[int, ObservedDevice] = {}
+    for row in connection.execute(select(OBSERVATIONS)):
+        ref = refs.get(row.device_id)
+        if ref is None:
+            continue
+        found[row.device_id] = ObservedDevice(
+            ref=ref,
+            observed_at=row.observed_at,
+            supervised=row.supervised,
+            lock=LockState(row.lock),
+            profiles=frozenset(row.profiles),
+            groups=frozenset(row.groups),
+            last_check_in=row.last_check_in,
+            pending_commands=tuple(
+                PendingCommand(
+                    command_id=item["id"],
+                    kind=item["kind"],
+                    queued_at=datetime.fromisoformat(item["queued_at"]),
+                )
+                for item in row.pending
+            ),
+        )
+    return found
+
+
+def observation_values(device_id: int, observed: ObservedDevice) -> dict[str, object]:
+    """The row to store for one observation."""
+    return {
+        "device_id": device_id,
+        "observed_at": observed.observed_at,
+        "supervised": observed.supervised,
+        "lock": observed.lock.value,
+        "profiles": sorted(observed.profiles),
+        "groups": sorted(observed.groups),
+        "pending": [
+            {"id": c.command_id, "kind": c.kind, "queued_at": c.queued_at.isoformat()}
+            for c in observed.pending_commands
+        ],
+        "last_check_in": observed.last_check_in,
+    }
