@@ -118,7 +118,7 @@ def desired_state(
     ladder = policy.ladder
     pupil_bans = sorted(
         (b for b in bans if pupil is not None and b.pupil_reference == pupil.reference),
-        key=lambda b: (b.starts_at, b.id),
+        key=lambda b: (b.starts_at, b.id, b.ends_at, b.level),
     )
     active: list[Ban] = []
     for ban in pupil_bans:
@@ -199,7 +199,7 @@ def desired_state(
                 and e.group in pupil.groups
                 and e.approved_by is not None
             ),
-            key=lambda e: (e.starts_at, e.id),
+            key=lambda e: (e.starts_at, e.id, e.ends_at, e.group or "", e.domains),
         )
         extra: list[str] = []
         for exemption in web_exemptions:
