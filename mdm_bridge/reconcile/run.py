@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
@@ -109,8 +109,12 @@ class Reconciler:
     ) -> DeviceOutcome:
         pupil = facts.pupils.get(record.pupil_id) if record.pupil_id is not None else None
         reference = pupil.reference if pupil else ""
+        observed = facts.observations.get(record.device_id)
+        device = record.facts
+        if observed is not None and observed.supervised != device.supervised:
+            device = replace(device, supervised=observed.supervised)
         decision = desired_state(
-            device=record.facts,
+            device=device,
             pupil=pupil,
             policy=self.policy,
             bans=facts.bans.get(reference, ()),
@@ -127,7 +131,6 @@ class Reconciler:
             decision.documents,
             lambda intent: lock_profile(self.policy, intent),
         )
-        observed = facts.observations.get(record.device_id)
         plan = (
             plan_device(
                 desired,
