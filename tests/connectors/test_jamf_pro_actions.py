@@ -145,7 +145,9 @@ async def test_actions_jamf_cannot_carry_fail_permanently_without_a_request() ->
     async with jamf_pro(5) as harness:
         [device] = await _devices(harness, 1)
         no_id = dataclasses.replace(device, management_id=None)
+        not_jamf = dataclasses.replace(device, vendor_id="ipad-7")
         lock = LockIntent(cause=LockCause.CURFEW, message="Rest")
+        silent = LockIntent(cause=LockCause.CURFEW, message="")
         actions = [
             Action(kind=ActionKind.LOCK, device=no_id, target_hash="t", reason="r", lock=lock),
             Action(
@@ -155,9 +157,21 @@ async def test_actions_jamf_cannot_carry_fail_permanently_without_a_request() ->
                 reason="r",
                 profile=CURFEW.ref,
             ),
+            Action(kind=ActionKind.UNLOCK, device=no_id, target_hash="t", reason="r"),
+            Action(kind=ActionKind.LOCK, device=device, target_hash="t", reason="r", lock=silent),
+            Action(
+                kind=ActionKind.REMOVE_PROFILE,
+                device=not_jamf,
+                target_hash="t",
+                reason="r",
+                profile=CURFEW.ref,
+            ),
         ]
         results = await harness.connector.apply(actions)
         assert {r.failure for r in results} == {FailureKind.PERMANENT}
         assert "managementId" in results[0].detail
         assert "content" in results[1].detail
+        assert "managementId" in results[2].detail
+        assert "message" in results[3].detail
+        assert "not a Jamf Pro mobile device id" in results[4].detail
         assert await _writes(harness) == []
