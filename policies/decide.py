@@ -104,7 +104,10 @@ def desired_state(
     def local(instant: datetime) -> str:
         return f"{instant.astimezone(zone):%Y-%m-%d %H:%M}"
 
-    # Holds: the device's, in force now. Releases are events, not times: no edges.
+    # Holds: the device's, in force now. A hold has no end of its own (lock.until is None).
+    for device_hold in holds:
+        if device_hold.device_key == device.ref.key:
+            edges.add(device_hold.placed_at, device_hold.released_at)
     in_force_holds = sorted(
         (h for h in holds if h.device_key == device.ref.key and h.in_force(now)),
         key=lambda h: (h.placed_at, h.id),
@@ -125,9 +128,13 @@ def desired_state(
         status = ban_status(ban, ladder, now)
         if status is BanStatus.ACTIVE:
             active.append(ban)
-            edges.add(ban.ends_at)
-        elif status is BanStatus.SCHEDULED and is_approved(ban, ladder, now):
-            edges.add(ban.starts_at, ban.ends_at)
+        if status in (BanStatus.LIFTED, BanStatus.ENDED):
+            continue
+        # An approval or lifting recorded ahead of time is an edge too; an approval not yet
+        # given is an event, which the API answers by reconciling at once.
+        if ban.approved_by is not None or is_approved(ban, ladder, now):
+            edges.add(ban.starts_at, ban.ends_at, ban.approved_at)
+        edges.add(ban.lifted_at)
     remove_bans = [b for b in active if ladder.effective_level(b.level).effect is BanEffect.REMOVE]
     restrict_bans = [b for b in active if b not in remove_bans]
     for ban in active:

@@ -102,7 +102,8 @@ def test_nothing_changes_before_next_change_at(case: dict[str, object], fraction
     now = case["now"]
     assert isinstance(now, type(MONDAY))
     assert change > now
-    between = now + (change - now) * fraction
+    # timedelta * float rounds to the microsecond, which could land on `change` itself
+    between = min(now + (change - now) * fraction, change - timedelta(microseconds=1))
     later = decide(case, now=between)
     assert later.desired.state_hash == first.desired.state_hash
     assert later.desired.next_change_at == change
