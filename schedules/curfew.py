@@ -35,8 +35,8 @@ class Weekday(IntEnum):
 
 ALL_WEEKDAYS = frozenset(Weekday)
 ALL_DAY_KINDS = frozenset(DayKind)
-# How far a chain of touching windows is followed before it is cut: a rule that locks for ever
-# is reported up to this horizon instead of looping.
+# How many days a chain of touching windows is followed each way before it is cut: a rule that
+# locks for ever is reported up to this horizon instead of looping.
 HORIZON_DAYS = 400
 
 
@@ -175,38 +175,49 @@ def _covering(rule: CurfewRule, calendar: TermCalendar, start: datetime, end: da
     if end < start:
         raise ValueError(f"the range ends ({end}) before it starts ({start})")
     zone = school_zone(rule.timezone)
-    # A window starting the day before can reach into the first day.
-    low, high = local_date(start, zone) - timedelta(days=1), local_date(end, zone)
-    earliest, latest = low - timedelta(days=HORIZON_DAYS), high + timedelta(days=HORIZON_DAYS)
-    while True:
-        merged = _merge(
-            interval
-            for offset in range((high - low).days + 1)
-            for interval in _day_intervals(rule, calendar, low + timedelta(days=offset))
-        )
-        inside = [i for i in merged if i.start < end and i.end > start]
-        if not inside:
-            return _Found([], cut_before=False, cut_after=False)
-        # Follow chains of windows that run into days outside the ones computed so far.
-        grow_low = low > earliest and _touches(rule, calendar, low - timedelta(days=1), inside[0])
-        grow_high = high < latest and _touches(rule, calendar, high + timedelta(days=1), inside[-1])
-        if not grow_low and not grow_high:
-            cut_before = low <= earliest and _touches(
-                rule, calendar, low - timedelta(days=1), inside[0]
-            )
-            cut_after = high >= latest and _touches(
-                rule, calendar, high + timedelta(days=1), inside[-1]
-            )
-            return _Found(inside, cut_before=cut_before, cut_after=cut_after)
-        low -= timedelta(days=1) if grow_low else timedelta(0)
-        high += timedelta(days=1) if grow_high else timedelta(0)
-
-
-def _touches(rule: CurfewRule, calendar: TermCalendar, day: date, interval: Interval) -> bool:
-    return any(
-        other.start <= interval.end and other.end >= interval.start
-        for other in _day_intervals(rule, calendar, day)
+    # A window starting the day before can reach into the first day; two days before only when
+    # the clocks go back across midnight, which a few zones do.
+    low, high = local_date(start, zone) - timedelta(days=_REACH), local_date(end, zone)
+    merged = _merge(
+        interval
+        for offset in range((high - low).days + 1)
+        for interval in _day_intervals(rule, calendar, low + timedelta(days=offset))
     )
+    inside = [interval for interval in merged if interval.start < end and interval.end > start]
+    if not inside:
+        return _Found([], cut_before=False, cut_after=False)
+    # Follow chains of touching windows into the days before and after, one day at a time.
+    first, cut_before = _follow(rule, calendar, inside[0], low, -1)
+    last, cut_after = _follow(rule, calendar, inside[-1], high, +1)
+    if len(inside) == 1:
+        whole = Interval(start=first.start, end=last.end)
+        return _Found([whole], cut_before=cut_before, cut_after=cut_after)
+    return _Found([first, *inside[1:-1], last], cut_before=cut_before, cut_after=cut_after)
+
+
+_REACH = 2
+
+
+def _follow(
+    rule: CurfewRule, calendar: TermCalendar, interval: Interval, edge_day: date, step: int
+) -> tuple[Interval, bool]:
+    """`interval` grown by windows of days beyond `edge_day` that touch it, and if it was cut."""
+    day = edge_day
+    for _ in range(HORIZON_DAYS):
+        nearby = [
+            other
+            for reach in range(1, _REACH + 1)
+            for other in _day_intervals(rule, calendar, day + timedelta(days=step * reach))
+        ]
+        grown = interval
+        blocks = _merge(nearby)
+        for other in blocks if step > 0 else reversed(blocks):  # outward from `interval`
+            if other.start <= grown.end and other.end >= grown.start:
+                grown = Interval(start=min(grown.start, other.start), end=max(grown.end, other.end))
+        if grown == interval:
+            return interval, False
+        interval, day = grown, day + timedelta(days=step)
+    return interval, True
 
 
 def _merge(intervals: Iterable[Interval]) -> list[Interval]:
