@@ -170,10 +170,11 @@ def import_roster(
             ),
             pupil_rows,
         )
+    # .all(): a Result has .keys() (its column names), so dict(result) reads it as a mapping.
     pupil_ids: dict[str, int] = dict(
         connection.execute(
             select(PUPILS.c.reference, PUPILS.c.id).where(PUPILS.c.school_id == school_id)
-        ).tuples()
+        ).all()
     )
     group_rows = [
         {"school_id": school_id, "name": name, "kind": kind}
@@ -188,7 +189,7 @@ def import_roster(
         (name, kind): group_id
         for group_id, name, kind in connection.execute(
             select(GROUPS.c.id, GROUPS.c.name, GROUPS.c.kind).where(GROUPS.c.school_id == school_id)
-        ).tuples()
+        )
     }
     members = []
     for e in entries:
@@ -226,7 +227,7 @@ def import_roster(
             agreements,
         )
     known: dict[str, int] = dict(
-        connection.execute(select(DEVICES.c.serial_number, DEVICES.c.id)).tuples()
+        connection.execute(select(DEVICES.c.serial_number, DEVICES.c.id)).all()
     )
     assigned = 0
     unknown: list[str] = []
