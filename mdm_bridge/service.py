@@ -2,23 +2,34 @@
 
 The API's lifespan and the CLI call `Service.start`/`stop`; nothing starts at import. Components
 start in order and stop in reverse; if one fails to start, those already started are stopped.
-Later issues add the scheduler, the outbox workers and the connectors (named only here, through
-the registry) as further components.
+Components: the database, the reconciler (policy files, one connector per stored MDM
+connection, the reconcile loop) and the scheduler (active only on the replica holding the lease).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.base import Connector
 from mdm_bridge.clock import Clock
+from mdm_bridge.connections import build_connector, load_instances, new_client
+from mdm_bridge.reconcile.inventory import sync_inventory
+from mdm_bridge.reconcile.run import Reconciler, RunSummary
+from mdm_bridge.scheduler import Scheduler
 from mdm_bridge.settings import Settings
 from mdm_bridge.store import migrate
 from mdm_bridge.store.engine import create_database_engine, database_reachable
+from policies import DEFAULT_POLICY_DIR, Policy, load_policy
+from schedules.source import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,105 @@ class Database:
         return await asyncio.to_thread(database_reachable, self.engine)
 
 
+class PolicyError(Exception):
+    """The policy files do not validate: the service refuses to apply them."""
+
+
+def read_policy(settings: Settings) -> Policy:
+    directory = settings.policy_dir or DEFAULT_POLICY_DIR
+    try:
+        return load_policy(directory)
+    except SourceError as error:
+        raise PolicyError(f"the policy in {directory} is not valid:\n{error}") from None
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(kw_only=True)
+class Reconciling:
+    """The policy, one connector per stored MDM connection, and the reconcile loop."""
+
+    database: Engine
+    clock: Clock
+    settings: Settings
+    worker: str
+    name: str = "reconciler"
+    policy: Policy | None = None
+    reconciler: Reconciler | None = None
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def start(self) -> None:
+        self.policy = read_policy(self.settings)  # an invalid policy is never applied
+        try:
+            await asyncio.to_thread(self._connect)
+        except SQLAlchemyError as error:
+            log.error("cannot read the MDM connections yet (%s); will retry", type(error).__name__)
+
+    def _connect(self) -> Reconciler:
+        """Build one connector per stored MDM connection, once the database answers."""
+        if self.reconciler is not None:
+            return self.reconciler
+        assert self.policy is not None
+        secret = self.settings.secret_key.get_secret_value()
+        with self.database.connect() as connection:
+            stored = load_instances(connection, secret_key=secret)
+        connectors: dict[int, Connector] = {}
+        for found in stored:
+            client = new_client()
+            self._clients.append(client)
+            connectors[found.instance_id] = build_connector(
+                found,
+                client=client,
+                clock=self.clock,
+                identifier_prefix=self.policy.identifier_prefix + ".",
+            )
+        self.reconciler = Reconciler(
+            database=self.database,
+            clock=self.clock,
+            policy=self.policy,
+            connectors=connectors,
+            worker=self.worker,
+        )
+        log.info("reconciler ready: %d MDM connection(s)", len(connectors))
+        return self.reconciler
+
+    def current_policy(self) -> Policy:
+        assert self.policy is not None, "the reconciler has not started"
+        return self.policy
+
+    async def reconcile(self, trigger: str, device_ids: list[int] | None = None) -> RunSummary:
+        """One run at a time in this process; the outbox keeps replicas apart."""
+        async with self._lock:
+            reconciler = await asyncio.to_thread(self._connect)
+            return await reconciler.reconcile(trigger=trigger, device_ids=device_ids)
+
+    async def sync_inventory(self) -> int:
+        reconciler = await asyncio.to_thread(self._connect)
+        listed = 0
+        for instance_id, connector in reconciler.connectors.items():
+            try:
+                listed += await sync_inventory(
+                    self.database, instance_id, connector, now=self.clock.now()
+                )
+            except Exception:
+                log.exception("inventory sync of %s failed", connector.name)
+        return listed
+
+    async def stop(self) -> None:
+        if self.reconciler is not None:
+            for connector in self.reconciler.connectors.values():
+                await connector.aclose()
+        for client in self._clients:
+            await client.aclose()
+        self._clients.clear()
+
+    async def ready(self) -> bool:
+        return self.reconciler is not None
+
+
 @dataclass(kw_only=True)
 class Service:
     settings: Settings
@@ -60,13 +170,32 @@ class Service:
     components: list[Component] = field(default_factory=list)
     _started: list[Component] = field(default_factory=list)
 
+    reconciling: Reconciling | None = None
+    scheduler: Scheduler | None = None
+
     @classmethod
-    def build(cls, settings: Settings, clock: Clock) -> Service:
-        database = Database(
-            engine=create_database_engine(settings.database_url),
-            upgrade_on_start=settings.upgrade_on_start,
-        )
-        return cls(settings=settings, clock=clock, components=[database])
+    def build(cls, settings: Settings, clock: Clock, *, scheduler: bool | None = None) -> Service:
+        engine = create_database_engine(settings.database_url)
+        database = Database(engine=engine, upgrade_on_start=settings.upgrade_on_start)
+        worker = worker_name()
+        reconciling = Reconciling(database=engine, clock=clock, settings=settings, worker=worker)
+        service = cls(settings=settings, clock=clock, components=[database, reconciling])
+        service.reconciling = reconciling
+        if settings.scheduler if scheduler is None else scheduler:
+            service.scheduler = Scheduler(
+                database=engine,
+                clock=clock,
+                policy=reconciling.current_policy,
+                holder=worker,
+                reconcile=reconciling.reconcile,
+                sync_inventory=reconciling.sync_inventory,
+                drift_seconds=settings.drift_interval_seconds,
+                inventory_seconds=settings.inventory_interval_seconds,
+                lease_seconds=settings.lease_seconds,
+                grace_seconds=settings.edge_grace_seconds,
+            )
+            service.components.append(service.scheduler)
+        return service
 
     async def start(self) -> None:
         for component in self.components:

@@ -60,6 +60,28 @@ class Settings(BaseSettings):
     upgrade_on_start: bool = Field(
         default=True, description="Run database migrations when `serve` starts"
     )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Folder with the school's policy.yaml (default: the bundled policy)",
+    )
+    scheduler: bool = Field(
+        default=True,
+        description="Take part in scheduling (only the replica holding the lease is active)",
+    )
+    drift_interval_seconds: int = Field(
+        default=300, ge=10, description="Seconds between drift reconciles of every iPad"
+    )
+    inventory_interval_seconds: int = Field(
+        default=3600, ge=60, description="Seconds between inventory syncs"
+    )
+    lease_seconds: int = Field(
+        default=60, ge=5, description="How long the scheduler lease lasts without renewal"
+    )
+    edge_grace_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="How late a curfew-edge or ban job may still run (misfire grace)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -40,7 +40,8 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
 async def test_readyz_checks_the_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+    checks = {"database": "ok", "reconciler": "ok", "scheduler": "ok"}
+    assert response.json() == {"status": "ready", "checks": checks}
 
 
 async def test_start_migrates_the_database(app: FastAPI) -> None:
@@ -82,7 +83,8 @@ async def test_readyz_is_503_when_the_database_is_gone(settings: Settings) -> No
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["checks"] == {"database": "failing"}
+    checks = response.json()["checks"]
+    assert checks == {"database": "failing", "reconciler": "failing", "scheduler": "ok"}
     assert "database" in response.json()["detail"]
 
 
