@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 import httpx
 
@@ -76,11 +77,12 @@ class JamfProConnector:
             group_prefix=config.option("group_prefix", "mdm-bridge: "),
             identifier_prefix=config.option("identifier_prefix", "org.mdm-bridge."),
         )
+        self._profiles = ConfigurationProfiles(self._http, self._base, sleep)
         self._applier = BatchApplier(
             http=self._http,
             base_url=self._base,
             groups=StaticGroups(self._http, self._base, sleep),
-            profiles=ConfigurationProfiles(self._http, self._base, sleep),
+            profiles=self._profiles,
             ownership=self._ownership,
             text=LostModeText(
                 phone=config.options.get("lost_mode_phone", ""),
@@ -106,9 +108,27 @@ class JamfProConnector:
             devices[start : start + DEVICES_PER_OBSERVATION]
             for start in range(0, len(devices), DEVICES_PER_OBSERVATION)
         ]
+        if not chunks:
+            return []
         async with asyncio.TaskGroup() as group:
+            profile_names = group.create_task(self._profiles.ids_by_name())
             tasks = [group.create_task(self._observe_chunk(chunk)) for chunk in chunks]
-        return [found for task in tasks for found in task.result()]
+        # Membership of a bridge group means "on its way" only while the group's profile
+        # exists: a profile someone deleted in Jamf never arrives, so the device is reported
+        # outside the group and the next plan installs it again (which re-creates it).
+        existing = profile_names.result()
+        return [
+            found
+            if all(self._ownership.group_name(i) in existing for i in found.groups)
+            else replace(
+                found,
+                groups=frozenset(
+                    i for i in found.groups if self._ownership.group_name(i) in existing
+                ),
+            )
+            for task in tasks
+            for found in task.result()
+        ]
 
     async def _observe_chunk(self, devices: Sequence[DeviceRef]) -> list[ObservedDevice]:
         wanted = {device.vendor_id: device for device in devices}

@@ -71,13 +71,18 @@ class ConfigurationProfiles:
         self._sleep = sleep
 
     async def find(self, name: str) -> int | None:
+        return (await self.ids_by_name()).get(name)
+
+    async def ids_by_name(self) -> dict[str, int]:
+        """Every iOS configuration profile in Jamf, by name (one read)."""
         response = await self._http.request("GET", self._url, headers=JSON)
         document = json_body(response, "profile list")
         profiles = field(document, "configuration_profiles", list)
+        found: dict[str, int] = {}
         for index in range(len(profiles)):
-            if field(document, f"configuration_profiles[{index}].name", str) == name:
-                return field(document, f"configuration_profiles[{index}].id", int)
-        return None
+            name = field(document, f"configuration_profiles[{index}].name", str)
+            found.setdefault(name, field(document, f"configuration_profiles[{index}].id", int))
+        return found
 
     def _record(self, name: str, document: ProfileDocument, group_id: int) -> bytes:
         group = element("mobile_device_group", {"id": group_id})
