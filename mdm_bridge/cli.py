@@ -1,4 +1,5 @@
-"""The `mdm-bridge` command line: serve, db upgrade, mock, demo.
+"""The `mdm-bridge` command line: serve, db, mock, demo, and (from `cli_school`) policy, plan,
+reconcile, ban, roster and mdm.
 
 The top of the import graph: reads settings once, sets up logging, then hands over to the API
 app factory, the migrations or the mock (`mocks.cli`, registered here; the mock never imports
@@ -16,6 +17,7 @@ import click
 
 from mdm_bridge import __version__, serving
 from mdm_bridge.api.app import create_app
+from mdm_bridge.cli_school import COMMANDS
 from mdm_bridge.logs import configure_logging
 from mdm_bridge.settings import Settings, SettingsError, load_settings
 from mdm_bridge.store import migrate
@@ -131,6 +133,8 @@ def _demo_secret(path: Path) -> str:
 
 
 main.add_command(mock_command)
+for _command in COMMANDS:
+    main.add_command(_command)
 
 
 @main.command()

@@ -102,3 +102,7 @@ def configure_logging(
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # One line per vendor request, or per migration step, drowns what matters at INFO.
+    quiet = logging.WARNING if level != "DEBUG" else logging.DEBUG
+    for name in ("httpx", "alembic.runtime.migration", "apscheduler"):
+        logging.getLogger(name).setLevel(quiet)

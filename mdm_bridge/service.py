@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import httpx
@@ -23,7 +24,7 @@ from connectors.base import Connector
 from mdm_bridge.clock import Clock
 from mdm_bridge.connections import build_connector, load_instances, new_client
 from mdm_bridge.reconcile.inventory import sync_inventory
-from mdm_bridge.reconcile.run import Reconciler, RunSummary
+from mdm_bridge.reconcile.run import Preview, Reconciler, RunSummary
 from mdm_bridge.scheduler import Scheduler
 from mdm_bridge.settings import Settings
 from mdm_bridge.store import migrate
@@ -138,6 +139,10 @@ class Reconciling:
         async with self._lock:
             reconciler = await asyncio.to_thread(self._connect)
             return await reconciler.reconcile(trigger=trigger, device_ids=device_ids)
+
+    def preview(self, at: datetime) -> Preview:
+        """What a run at `at` would do, from stored observations (the MDM is not asked)."""
+        return self._connect().preview(at)
 
     async def sync_inventory(self) -> int:
         reconciler = await asyncio.to_thread(self._connect)

@@ -1,0 +1,208 @@
+"""Bans as staff record them: issue, approve, lift, list. Shared by the CLI and the API.
+
+Every rule a teacher can break is checked here with a message naming the field: the pupil
+exists, the level is on the ladder, the duration is within the level's maximum, the approver
+is not the issuer, a lift has a reason. What the ban does to the iPad is `policies`' business;
+after a change the caller reconciles the pupil's iPads (`devices_of`) at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from mdm_bridge.store.records import BanRow
+from mdm_bridge.store.tables import Device, Pupil
+from policies import Ban, BanLadder, BanStatus, ban_status
+
+BANS = BanRow.__table__  # type: ignore[attr-defined]
+PUPILS = Pupil.__table__  # type: ignore[attr-defined]
+DEVICES = Device.__table__  # type: ignore[attr-defined]
+
+
+class BanError(ValueError):
+    """A request that cannot be carried out; `field` names what to correct."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BanView:
+    ban: Ban
+    status: BanStatus
+    suggested_level: int | None = None
+
+
+def _pupil_id(connection: Connection, reference: str) -> int:
+    found = connection.execute(
+        select(PUPILS.c.id).where(PUPILS.c.reference == reference)
+    ).scalar_one_or_none()
+    if found is None:
+        raise BanError("pupil", f"no pupil with reference {reference!r}")
+    return int(found)
+
+
+def _ban(row: object, reference: str) -> Ban:
+    return Ban(
+        id=str(row.id),  # type: ignore[attr-defined]
+        pupil_reference=reference,
+        level=row.level,  # type: ignore[attr-defined]
+        reason=row.reason,  # type: ignore[attr-defined]
+        category=row.category,  # type: ignore[attr-defined]
+        notes=row.notes,  # type: ignore[attr-defined]
+        issued_by=row.issued_by,  # type: ignore[attr-defined]
+        issued_at=row.issued_at,  # type: ignore[attr-defined]
+        starts_at=row.starts_at,  # type: ignore[attr-defined]
+        ends_at=row.ends_at,  # type: ignore[attr-defined]
+        approved_by=row.approved_by,  # type: ignore[attr-defined]
+        approved_at=row.approved_at,  # type: ignore[attr-defined]
+        lifted_by=row.lifted_by,  # type: ignore[attr-defined]
+        lifted_at=row.lifted_at,  # type: ignore[attr-defined]
+        lift_reason=row.lift_reason,  # type: ignore[attr-defined]
+    )
+
+
+def history(connection: Connection, reference: str) -> list[Ban]:
+    pupil_id = _pupil_id(connection, reference)
+    rows = connection.execute(
+        select(BANS).where(BANS.c.pupil_id == pupil_id).order_by(BANS.c.issued_at, BANS.c.id)
+    )
+    return [_ban(row, reference) for row in rows]
+
+
+def issue(
+    connection: Connection,
+    *,
+    ladder: BanLadder,
+    pupil: str,
+    level: int,
+    reason: str,
+    category: str,
+    issued_by: str,
+    now: datetime,
+    notes: str = "",
+    duration: timedelta | None = None,
+    starts_at: datetime | None = None,
+) -> BanView:
+    """Record a ban; answers it with its status and the level the pupil's history suggests."""
+    pupil_id = _pupil_id(connection, pupil)
+    try:
+        rung = ladder.level(level)
+    except ValueError as error:
+        raise BanError("level", str(error)) from None
+    if not reason.strip():
+        raise BanError("reason", "say what happened")
+    if not category.strip():
+        raise BanError("category", "name the kind of misuse")
+    length = duration if duration is not None else rung.default_duration
+    if length <= timedelta(0):
+        raise BanError("duration", "must be longer than zero")
+    if length > rung.max_duration:
+        raise BanError("duration", f"level {level} lasts at most {rung.max_duration}")
+    start = starts_at or now
+    suggested = ladder.suggest(history(connection, pupil), now)
+    row_id = connection.execute(
+        insert(BANS)
+        .values(
+            pupil_id=pupil_id,
+            level=level,
+            reason=reason.strip()[:500],
+            category=category.strip()[:100],
+            notes=notes[:2000],
+            issued_by=issued_by,
+            issued_at=now,
+            starts_at=start,
+            ends_at=start + length,
+        )
+        .returning(BANS.c.id)
+    ).scalar_one()
+    return view(connection, ladder, int(row_id), now, suggested_level=suggested)
+
+
+def view(
+    connection: Connection,
+    ladder: BanLadder,
+    ban_id: int,
+    now: datetime,
+    *,
+    suggested_level: int | None = None,
+) -> BanView:
+    row = connection.execute(
+        select(BANS, PUPILS.c.reference)
+        .join(PUPILS, PUPILS.c.id == BANS.c.pupil_id)
+        .where(BANS.c.id == ban_id)
+    ).first()
+    if row is None:
+        raise BanError("ban", f"no ban {ban_id}")
+    ban = _ban(row, row.reference)
+    return BanView(ban=ban, status=ban_status(ban, ladder, now), suggested_level=suggested_level)
+
+
+def approve(
+    connection: Connection, *, ladder: BanLadder, ban_id: int, approved_by: str, now: datetime
+) -> BanView:
+    current = view(connection, ladder, ban_id, now)
+    if current.status is not BanStatus.AWAITING_APPROVAL:
+        raise BanError("ban", f"ban {ban_id} is {current.status.value}, not awaiting approval")
+    if approved_by == current.ban.issued_by:
+        raise BanError("approved_by", "a second person must approve this level")
+    connection.execute(
+        update(BANS).where(BANS.c.id == ban_id).values(approved_by=approved_by, approved_at=now)
+    )
+    return view(connection, ladder, ban_id, now)
+
+
+def lift(
+    connection: Connection,
+    *,
+    ladder: BanLadder,
+    ban_id: int,
+    lifted_by: str,
+    reason: str,
+    now: datetime,
+) -> BanView:
+    current = view(connection, ladder, ban_id, now)
+    if not reason.strip():
+        raise BanError("reason", "say why the ban ends early")
+    if current.status in (BanStatus.LIFTED, BanStatus.ENDED):
+        raise BanError("ban", f"ban {ban_id} has already {current.status.value}")
+    connection.execute(
+        update(BANS)
+        .where(BANS.c.id == ban_id)
+        .values(lifted_by=lifted_by, lifted_at=now, lift_reason=reason.strip()[:500])
+    )
+    return view(connection, ladder, ban_id, now)
+
+
+def listing(
+    connection: Connection,
+    ladder: BanLadder,
+    now: datetime,
+    *,
+    pupil: str | None = None,
+    current_only: bool = False,
+) -> list[BanView]:
+    query = select(BANS, PUPILS.c.reference).join(PUPILS, PUPILS.c.id == BANS.c.pupil_id)
+    if pupil is not None:
+        query = query.where(BANS.c.pupil_id == _pupil_id(connection, pupil))
+    views = []
+    for row in connection.execute(query.order_by(BANS.c.issued_at, BANS.c.id)):
+        ban = _ban(row, row.reference)
+        status = ban_status(ban, ladder, now)
+        if current_only and status in (BanStatus.LIFTED, BanStatus.ENDED):
+            continue
+        views.append(BanView(ban=ban, status=status))
+    return views
+
+
+def devices_of(connection: Connection, pupil: str) -> list[int]:
+    """The iPads assigned to this pupil (a ban follows the pupil to each of them)."""
+    pupil_id = _pupil_id(connection, pupil)
+    return list(
+        connection.execute(select(DEVICES.c.id).where(DEVICES.c.pupil_id == pupil_id)).scalars()
+    )
