@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -46,7 +46,8 @@ from policies.holds import DeviceHold, HoldKind
 from policies.ladder import BanEffect
 from policies.payload_keys import APP_LOCK, check_payload
 from policies.policy import Policy
-from policies.profiles import payload_uuid
+from policies.profiles import RestrictionProfile, payload_uuid
+from schedules import Interval
 
 
 class CurfewVerdict(StrEnum):
@@ -85,6 +86,74 @@ class _Edges:
         return min(self._future, default=None)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Instant:
+    """What `desired_state` derives from the policy and `now` alone: the same for every device
+    of a run, so it is worked out once per (policy, now), not once per device."""
+
+    policy: Policy
+    now: datetime
+    zone: ZoneInfo
+    today: date
+    academic_year: str
+    next_year_starts: datetime
+    period: Interval | None
+    next_edge: datetime | None
+
+
+# The last few instants and rendered profiles, reused while the same policy object (compared by
+# identity, kept alive by the entry) is asked about the same `now`: a run asks 100,000 times.
+_INSTANTS: list[_Instant] = []
+_DOCUMENTS: dict[tuple[object, ...], tuple[RestrictionProfile, ProfileDocument]] = {}
+_DOCUMENTS_KEPT = 4096
+
+
+def _instant(policy: Policy, now: datetime) -> _Instant:
+    for known in _INSTANTS:
+        if known.policy is policy and known.now == now:
+            return known
+    today = policy.schedule.local_day(now)
+    next_year = today.year if today.month < policy.academic_year_starts_month else today.year + 1
+    first_day = today.replace(year=next_year, month=policy.academic_year_starts_month, day=1)
+    found = _Instant(
+        policy=policy,
+        now=now,
+        zone=ZoneInfo(policy.schedule.zone),
+        today=today,
+        academic_year=academic_year_of(today, policy.academic_year_starts_month),
+        next_year_starts=policy.schedule.start_of_local_day(first_day),
+        period=policy.schedule.period_at(now),
+        next_edge=policy.schedule.next_edge(now),
+    )
+    _INSTANTS[:] = [found, *_INSTANTS[:3]]
+    return found
+
+
+def _document(
+    profile: RestrictionProfile,
+    *,
+    identifier_prefix: str,
+    identifier: str | None = None,
+    removal_date: datetime | None = None,
+    extra_allowed_domains: tuple[str, ...] = (),
+) -> ProfileDocument:
+    """`profile.document(...)`, rendered (payloads checked, content hashed) once per content."""
+    key = (id(profile), identifier_prefix, identifier, removal_date, extra_allowed_domains)
+    known = _DOCUMENTS.get(key)
+    if known is not None and known[0] is profile:
+        return known[1]
+    document = profile.document(
+        identifier_prefix=identifier_prefix,
+        identifier=identifier,
+        removal_date=removal_date,
+        extra_allowed_domains=extra_allowed_domains,
+    )
+    if len(_DOCUMENTS) >= _DOCUMENTS_KEPT:
+        _DOCUMENTS.clear()
+    _DOCUMENTS[key] = (profile, document)
+    return document
+
+
 def desired_state(
     *,
     device: DeviceFacts,
@@ -97,7 +166,8 @@ def desired_state(
     now: datetime,
 ) -> Decision:
     now = _utc("now", now)
-    zone = ZoneInfo(policy.schedule.zone)
+    instant = _instant(policy, now)
+    zone = instant.zone
     edges = _Edges(now)
     reasons: list[str] = []
 
@@ -141,8 +211,8 @@ def desired_state(
         reasons.append(f"ban level {ban.level} until {local(ban.ends_at)}")
 
     # Home use and the curfew.
-    today = policy.schedule.local_day(now)
-    academic_year = academic_year_of(today, policy.academic_year_starts_month)
+    today = instant.today
+    academic_year = instant.academic_year
     home_use = (
         device.takes_home
         and pupil is not None
@@ -150,11 +220,7 @@ def desired_state(
     )
     if device.takes_home and pupil is not None:
         # A new academic year needs a new agreement: the answer may change at its start.
-        next_year = (
-            today.year if today.month < policy.academic_year_starts_month else today.year + 1
-        )
-        first_day = today.replace(year=next_year, month=policy.academic_year_starts_month, day=1)
-        edges.add(policy.schedule.start_of_local_day(first_day))
+        edges.add(instant.next_year_starts)
     curfew_exemptions = [
         e
         for e in exemptions
@@ -166,10 +232,10 @@ def desired_state(
     verdict = CurfewVerdict.NOT_HOME_USE
     period = None
     if home_use:
-        edges.add(policy.schedule.next_edge(now))
+        edges.add(instant.next_edge)
         for exemption in curfew_exemptions:
             edges.add(exemption.starts_at, exemption.ends_at)
-        period = policy.schedule.period_at(now)
+        period = instant.period
         if period is None:
             verdict = CurfewVerdict.OUT_OF_CURFEW
         elif any(e.in_force(now) for e in curfew_exemptions):
@@ -217,7 +283,8 @@ def desired_state(
                     f"web allow-list exemption for {exemption.group} ({exemption.reason})"
                 )
         documents.append(
-            profile.document(
+            _document(
+                profile,
                 identifier_prefix=policy.identifier_prefix,
                 extra_allowed_domains=tuple(dict.fromkeys(extra)),
             )
@@ -232,7 +299,8 @@ def desired_state(
         assert level.profile is not None  # a RESTRICT level always has one (BanLevel checks)
         ends = max(b.ends_at for b in restrict_bans if ladder.effective_level(b.level) is level)
         documents.append(
-            level.profile.document(
+            _document(
+                level.profile,
                 identifier_prefix=policy.identifier_prefix,
                 identifier=policy.ban_identifier(level_number),
                 removal_date=ends,
