@@ -12,18 +12,20 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from mdm_bridge import __version__, serving
 from mdm_bridge.api.app import create_app
 from mdm_bridge.cli_school import COMMANDS
+from mdm_bridge.clock import FakeClock, SystemClock
+from mdm_bridge.demo import NightPlayer, demo_start, prepare
 from mdm_bridge.logs import configure_logging
 from mdm_bridge.settings import Settings, SettingsError, load_settings
 from mdm_bridge.store import migrate
 from mdm_bridge.store.engine import create_database_engine
 from mocks.cli import mock_command
-from mocks.clock import SystemClock as MockClock
 from mocks.compose import ASM, JAMF_PRO, MockPlan, build_mock_apps, vendor_ports
 from mocks.generate import FleetConfig
 
@@ -155,35 +157,77 @@ for _command in COMMANDS:
     show_default=True,
     help="Where the demo keeps its SQLite database and secret key.",
 )
+@click.option(
+    "--pace",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Real seconds between the night's steps (0: as fast as possible).",
+)
+@click.option("--no-night", is_flag=True, help="Serve the demo school without playing a night.")
 @click.pass_obj
-def demo(ctx: _Context, port: int, mock_port: int, devices: int, seed: int, data_dir: Path) -> None:
-    """Run a demo school on this machine: the service on SQLite beside a mock MDM.
+def demo(
+    ctx: _Context,
+    port: int,
+    mock_port: int,
+    devices: int,
+    seed: int,
+    data_dir: Path,
+    pace: float,
+    no_night: bool,
+) -> None:
+    """Run a demo school on this machine and play one school night on it.
 
-    The mock serves a simulated school of --devices iPads behind fake Jamf Pro and Apple School
-    Manager APIs. Nothing to configure: the database and a secret key go under --data-dir.
+    The service (SQLite) runs beside a mock Jamf Pro and Apple School Manager serving a simulated
+    school of --devices iPads, on a simulated clock starting at 19:50 tonight: restriction
+    profiles go on, home iPads lock at 20:00, a teacher bans a pupil, everything unlocks at
+    07:00. Each step is printed; the servers keep running afterwards. Nothing to configure:
+    the database (fresh on every start) and a secret key go under --data-dir.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
+    database = data_dir / "mdm-bridge.db"
+    for stale in (database, database.with_name(database.name + "-wal")):
+        stale.unlink(missing_ok=True)
     settings = ctx.settings(
-        database_url=f"sqlite:///{data_dir / 'mdm-bridge.db'}",
+        database_url=f"sqlite:///{database}",
         secret_key=_demo_secret(data_dir / "secret-key"),
         port=port,
+        scheduler=False,  # the night player below triggers the runs on the simulated clock
     )
+    today = SystemClock().now().astimezone(ZoneInfo("Europe/London")).date()
+    clock = FakeClock(demo_start(today))
     plan = MockPlan(fleet=FleetConfig(devices=devices, seed=seed), vendors=(JAMF_PRO, ASM))
-    mock = build_mock_apps(plan, MockClock())
+    mock = build_mock_apps(plan, clock)
     ports = vendor_ports(plan.vendors, mock_port)
-    service = serving.Listener(
-        name="mdm-bridge", app=create_app(settings), host=settings.host, port=settings.port
-    )
+    app = create_app(settings, clock=clock)
+    service = serving.Listener(name="mdm-bridge", app=app, host=settings.host, port=settings.port)
     jamf_pro, asm = (
         serving.Listener(name=vendor, app=mock.apps[vendor], host=settings.host, port=ports[vendor])
         for vendor in plan.vendors
     )
+    engine = create_database_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        prepare(
+            engine,
+            secret_key=settings.secret_key.get_secret_value(),
+            jamf_url=jamf_pro.url,
+            fleet=mock.fleets[JAMF_PRO],
+            now=clock.now(),
+        )
+    finally:
+        engine.dispose()
     user, password = next(iter(plan.jamf_pro.users.items()))
     click.echo(f"mdm-bridge demo: a school of {devices} iPads")
-    click.echo(f"  service API        {service.url}  (docs {service.url}/docs)")
+    click.echo(
+        f"  service API        {service.url}  (docs {service.url}/docs, {service.url}/status)"
+    )
     click.echo(f"  mock Jamf Pro      {jamf_pro.url}  (user {user} / {password})")
     click.echo(f"  mock Apple School  {asm.url}")
-    click.echo(f"  mock ground truth  {jamf_pro.url}/_mock and {asm.url}/_mock")
+    click.echo(f"  mock ground truth  {jamf_pro.url}/_mock/devices and {asm.url}/_mock")
     click.echo(f"  data               {data_dir}/")
     click.echo("  stop with Ctrl-C")
-    serving.run([service, jamf_pro, asm])
+    player = NightPlayer(
+        app=app, clock=clock, fleet=mock.fleets[JAMF_PRO], say=click.echo, pace=pace
+    )
+    serving.run([service, jamf_pro, asm], beside=None if no_night else player.play)

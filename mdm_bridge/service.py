@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import Engine
@@ -29,6 +29,7 @@ from mdm_bridge.scheduler import Scheduler
 from mdm_bridge.settings import Settings
 from mdm_bridge.store import migrate
 from mdm_bridge.store.engine import create_database_engine, database_reachable
+from mdm_bridge.store.status import status as store_status
 from policies import DEFAULT_POLICY_DIR, Policy, load_policy
 from schedules.source import SourceError
 
@@ -126,6 +127,7 @@ class Reconciling:
             policy=self.policy,
             connectors=connectors,
             worker=self.worker,
+            outbox_lease=timedelta(seconds=self.settings.outbox_lease_seconds),
         )
         log.info("reconciler ready: %d MDM connection(s)", len(connectors))
         return self.reconciler
@@ -220,6 +222,23 @@ class Service:
                 await component.stop()
             except Exception:
                 log.exception("component %s failed to stop cleanly", component.name)
+
+    async def status(self) -> dict[str, Any]:
+        """Figures for operators: last run, latest curfew night, outbox, scheduler role."""
+        assert self.reconciling is not None
+        engine = self.reconciling.database
+
+        def read() -> dict[str, Any]:
+            with engine.connect() as connection:
+                return store_status(connection, self.clock.now())
+
+        figures = await asyncio.to_thread(read)
+        figures["scheduler"] = (
+            {"active": self.scheduler.active, "replica": self.scheduler.holder}
+            if self.scheduler
+            else {"active": False, "replica": None}
+        )
+        return figures
 
     async def readiness(self) -> dict[str, bool]:
         return {component.name: await component.ready() for component in self.components}

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +38,11 @@ class _Server(uvicorn.Server):
         yield  # signals are handled once for all servers in `serve_all`
 
 
-async def serve_all(listeners: list[Listener]) -> None:
+async def serve_all(
+    listeners: list[Listener], *, beside: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Serve every listener until a signal; `beside` runs once every server has started
+    (the demo's night player) and its end does not stop the servers."""
     servers = [
         _Server(
             uvicorn.Config(
@@ -57,10 +64,27 @@ async def serve_all(listeners: list[Listener]) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop_all)
+
+    async def run_beside() -> None:
+        if beside is None:
+            return
+        while not all(server.started for server in servers):
+            if any(server.should_exit for server in servers):
+                return
+            await asyncio.sleep(0.05)
+        try:
+            await beside()
+        except Exception:
+            log.exception("the task beside the servers failed")
+
     try:
+        helper = asyncio.create_task(run_beside())
         results = await asyncio.gather(
             *(server.serve() for server in servers), return_exceptions=True
         )
+        helper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await helper
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -71,5 +95,5 @@ async def serve_all(listeners: list[Listener]) -> None:
         raise SystemExit(1)  # uvicorn already logged why (e.g. the port is taken)
 
 
-def run(listeners: list[Listener]) -> None:
-    asyncio.run(serve_all(listeners))
+def run(listeners: list[Listener], *, beside: Callable[[], Awaitable[None]] | None = None) -> None:
+    asyncio.run(serve_all(listeners, beside=beside))

@@ -38,3 +38,10 @@ async def readyz(request: Request) -> Any:
         f"not reachable: {', '.join(failing)}",
         checks={name: "ok" if ok else "failing" for name, ok in checks.items()},
     )
+
+
+@router.get("/status", summary="The last reconcile run, the latest curfew night, the outbox")
+async def status_(request: Request) -> dict[str, Any]:
+    service: Service = request.app.state.service
+    figures = await service.status()
+    return figures
