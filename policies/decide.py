@@ -99,6 +99,7 @@ class _Instant:
     next_year_starts: datetime
     period: Interval | None
     next_edge: datetime | None
+    curfew_until: str  # the period's end, school-local, for the reason ("" outside curfew)
 
 
 # The last few instants and rendered profiles, reused while the same policy object (compared by
@@ -106,6 +107,7 @@ class _Instant:
 _INSTANTS: list[_Instant] = []
 _DOCUMENTS: dict[tuple[object, ...], tuple[RestrictionProfile, ProfileDocument]] = {}
 _DOCUMENTS_KEPT = 4096
+_PROFILES: dict[tuple[object, ...], tuple[Policy, RestrictionProfile | None]] = {}
 
 
 def _instant(policy: Policy, now: datetime) -> _Instant:
@@ -115,18 +117,36 @@ def _instant(policy: Policy, now: datetime) -> _Instant:
     today = policy.schedule.local_day(now)
     next_year = today.year if today.month < policy.academic_year_starts_month else today.year + 1
     first_day = today.replace(year=next_year, month=policy.academic_year_starts_month, day=1)
+    zone = ZoneInfo(policy.schedule.zone)
+    period = policy.schedule.period_at(now)
     found = _Instant(
         policy=policy,
         now=now,
-        zone=ZoneInfo(policy.schedule.zone),
+        zone=zone,
         today=today,
         academic_year=academic_year_of(today, policy.academic_year_starts_month),
         next_year_starts=policy.schedule.start_of_local_day(first_day),
-        period=policy.schedule.period_at(now),
+        period=period,
         next_edge=policy.schedule.next_edge(now),
+        curfew_until=f"{period.end.astimezone(zone):%Y-%m-%d %H:%M}" if period else "",
     )
     _INSTANTS[:] = [found, *_INSTANTS[:3]]
     return found
+
+
+def _profile_for(policy: Policy, pupil: PupilFacts | None) -> RestrictionProfile | None:
+    """`policy.profile_for(pupil)`, which depends only on the pupil's year group and groups."""
+    if pupil is None:
+        return policy.profile_for(None)
+    key = (id(policy), pupil.year_group, pupil.groups)
+    known = _PROFILES.get(key)
+    if known is not None and known[0] is policy:
+        return known[1]
+    profile = policy.profile_for(pupil)
+    if len(_PROFILES) >= _DOCUMENTS_KEPT:
+        _PROFILES.clear()
+    _PROFILES[key] = (policy, profile)
+    return profile
 
 
 def _document(
@@ -243,7 +263,7 @@ def desired_state(
             reasons.append("curfew exemption in force")
         else:
             verdict = CurfewVerdict.IN_CURFEW
-            reasons.append(f"curfew until {local(period.end)}")
+            reasons.append(f"curfew until {instant.curfew_until}")
     elif device.takes_home:
         reasons.append("not home use: no complete home-use agreement for " + academic_year)
 
@@ -261,7 +281,7 @@ def desired_state(
 
     # Profiles: the pupil's restrictions (widened by web exemptions), plus ban profiles.
     documents: list[ProfileDocument] = []
-    profile = policy.profile_for(pupil)
+    profile = _profile_for(policy, pupil)
     if profile is not None:
         web_exemptions = sorted(
             (

@@ -5,7 +5,7 @@ and device, so deciding for 100,000 iPads never scans every ban for every iPad.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +46,41 @@ class DeviceRecord:
     pupil_id: int | None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExemptionIndex:
+    """Exemptions by whom they can concern: curfew ones by pupil, web allow-lists by group."""
+
+    size: int
+    curfew: Mapping[str, tuple[Exemption, ...]]
+    web: Mapping[str, tuple[Exemption, ...]]
+
+    @classmethod
+    def of(cls, exemptions: Sequence[Exemption]) -> ExemptionIndex:
+        curfew: dict[str, list[Exemption]] = defaultdict(list)
+        web: dict[str, list[Exemption]] = defaultdict(list)
+        for exemption in exemptions:
+            if exemption.kind is ExemptionKind.CURFEW and exemption.pupil_reference:
+                curfew[exemption.pupil_reference].append(exemption)
+            elif exemption.kind is ExemptionKind.WEB_ALLOW and exemption.group:
+                web[exemption.group].append(exemption)
+        return cls(
+            size=len(exemptions),
+            curfew={key: tuple(found) for key, found in curfew.items()},
+            web={key: tuple(found) for key, found in web.items()},
+        )
+
+    def concerning(self, pupil: PupilFacts | None) -> tuple[Exemption, ...]:
+        """Every exemption `desired_state` could apply to `pupil` (it still checks each one)."""
+        if pupil is None:
+            return ()
+        found = self.curfew.get(pupil.reference, ())
+        for group in pupil.groups:
+            more = self.web.get(group)
+            if more:
+                found = (*found, *more)
+        return found
+
+
 @dataclass(kw_only=True)
 class Facts:
     devices: list[DeviceRecord] = field(default_factory=list)
@@ -55,6 +90,14 @@ class Facts:
     holds: dict[str, list[DeviceHold]] = field(default_factory=lambda: defaultdict(list))
     exemptions: list[Exemption] = field(default_factory=list)
     observations: dict[int, ObservedDevice] = field(default_factory=dict)
+    _index: ExemptionIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def exemptions_for(self, pupil: PupilFacts | None) -> tuple[Exemption, ...]:
+        """The exemptions that can concern `pupil`, so deciding for each of 100,000 iPads does
+        not scan every exemption of the school (indexed on first use, again if more are added)."""
+        if self._index is None or self._index.size != len(self.exemptions):
+            self._index = ExemptionIndex.of(self.exemptions)
+        return self._index.concerning(pupil)
 
 
 def device_ref(row: object, instance_name: str) -> DeviceRef:

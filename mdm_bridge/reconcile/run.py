@@ -118,7 +118,7 @@ class Reconciler:
             pupil=pupil,
             policy=self.policy,
             bans=facts.bans.get(reference, ()),
-            exemptions=facts.exemptions,
+            exemptions=facts.exemptions_for(pupil),
             agreements=facts.agreements.get(reference, ()),
             holds=facts.holds.get(record.facts.ref.key, ()),
             now=at,
