@@ -100,6 +100,7 @@ class _Instant:
     period: Interval | None
     next_edge: datetime | None
     curfew_until: str  # the period's end, school-local, for the reason ("" outside curfew)
+    curfew_lock: LockIntent | None  # the same lock for every iPad the curfew locks now
 
 
 # The last few instants and rendered profiles, reused while the same policy object (compared by
@@ -129,6 +130,11 @@ def _instant(policy: Policy, now: datetime) -> _Instant:
         period=period,
         next_edge=policy.schedule.next_edge(now),
         curfew_until=f"{period.end.astimezone(zone):%Y-%m-%d %H:%M}" if period else "",
+        curfew_lock=(
+            LockIntent(cause=LockCause.CURFEW, message=policy.curfew_message, until=period.end)
+            if period
+            else None
+        ),
     )
     _INSTANTS[:] = [found, *_INSTANTS[:3]]
     return found
@@ -198,9 +204,13 @@ def desired_state(
     for device_hold in holds:
         if device_hold.device_key == device.ref.key:
             edges.add(device_hold.placed_at, device_hold.released_at)
-    in_force_holds = sorted(
-        (h for h in holds if h.device_key == device.ref.key and h.in_force(now)),
-        key=lambda h: (h.placed_at, h.id),
+    in_force_holds = (
+        sorted(
+            (h for h in holds if h.device_key == device.ref.key and h.in_force(now)),
+            key=lambda h: (h.placed_at, h.id),
+        )
+        if holds
+        else []
     )
     evidence = [h for h in in_force_holds if h.kind is HoldKind.EVIDENCE_HOLD]
     inspection = [h for h in in_force_holds if h.kind is HoldKind.INSPECTION]
@@ -209,9 +219,13 @@ def desired_state(
 
     # Bans: this pupil's, approved; the active ones apply, the rest only give edges.
     ladder = policy.ladder
-    pupil_bans = sorted(
-        (b for b in bans if pupil is not None and b.pupil_reference == pupil.reference),
-        key=lambda b: (b.starts_at, b.id, b.ends_at, b.level),
+    pupil_bans = (
+        sorted(
+            (b for b in bans if b.pupil_reference == pupil.reference),
+            key=lambda b: (b.starts_at, b.id, b.ends_at, b.level),
+        )
+        if bans and pupil is not None
+        else []
     )
     active: list[Ban] = []
     for ban in pupil_bans:
@@ -277,22 +291,26 @@ def desired_state(
         until = max(b.ends_at for b in remove_bans)
         lock = LockIntent(cause=LockCause.BAN, message=policy.ban_message, until=until)
     elif verdict is CurfewVerdict.IN_CURFEW and period is not None:
-        lock = LockIntent(cause=LockCause.CURFEW, message=policy.curfew_message, until=period.end)
+        lock = instant.curfew_lock
 
     # Profiles: the pupil's restrictions (widened by web exemptions), plus ban profiles.
     documents: list[ProfileDocument] = []
     profile = _profile_for(policy, pupil)
     if profile is not None:
-        web_exemptions = sorted(
-            (
-                e
-                for e in exemptions
-                if e.kind is ExemptionKind.WEB_ALLOW
-                and pupil is not None
-                and e.group in pupil.groups
-                and e.approved_by is not None
-            ),
-            key=lambda e: (e.starts_at, e.id, e.ends_at, e.group or "", e.domains),
+        web_exemptions = (
+            sorted(
+                (
+                    e
+                    for e in exemptions
+                    if e.kind is ExemptionKind.WEB_ALLOW
+                    and pupil is not None
+                    and e.group in pupil.groups
+                    and e.approved_by is not None
+                ),
+                key=lambda e: (e.starts_at, e.id, e.ends_at, e.group or "", e.domains),
+            )
+            if exemptions
+            else []
         )
         extra: list[str] = []
         for exemption in web_exemptions:

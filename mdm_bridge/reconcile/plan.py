@@ -62,6 +62,9 @@ class DevicePlan:
         return not self.actions and not self.blocked
 
 
+_NOTHING = DevicePlan()
+
+
 def heading_to(observed: ObservedDevice) -> LockState:
     """The lock state the device ends in once the commands the MDM holds for it are carried out."""
     for command in reversed(observed.pending_commands):
@@ -114,6 +117,8 @@ def plan_device(
     blocked: list[str] = []
     _plan_lock(desired, observed, capabilities, wanted, blocked)
     _plan_profiles(desired, observed, capabilities, documents, delivered or {}, wanted, blocked)
+    if not wanted and not unsent:  # converged (or only blocked): the usual steady state
+        return DevicePlan(blocked=tuple(blocked)) if blocked else _NOTHING
     wanted.sort(key=lambda action: ORDER.index(action.kind))
     open_keys = {row.key for row in unsent}
     wanted_keys = {action.idempotency_key for action in wanted}
