@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         default=60, ge=5, description="How long the scheduler lease lasts without renewal"
     )
+    outbox_lease_seconds: int = Field(
+        default=60,
+        ge=5,
+        description="How long a worker holds outbox rows it is sending without renewing them: "
+        "after a crash, its unfinished sends are picked up again this long after",
+    )
     edge_grace_seconds: int = Field(
         default=900,
         ge=1,

@@ -5,16 +5,23 @@ order (unlocks, profile removals, installs, locks: a locked iPad refuses install
 one answer per row. A row claimed before (its worker died after claiming it) may already have
 reached the MDM, so those devices are re-read first and a change already there is not sent
 again: no action goes out twice for the same target state.
+
+While a batch is out, a heartbeat renews the worker's lease on its rows every third of the
+lease, so a slow MDM never makes a live worker's rows look abandoned, and the lease can stay
+short: rows of a worker killed mid-send are due again one lease after its last heartbeat.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ActionResult, Connector, ConnectorError, FailureKind, Outcome
 from mdm_bridge.clock import Clock
@@ -72,6 +79,8 @@ class Executor:
     clock: Clock
     worker: str
     batch_size: int = 5000
+    lease: timedelta = outbox.DEFAULT_LEASE
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the heartbeat's wait
 
     async def drain(self, instance_id: int, connector: Connector) -> Sent:
         """Send every due row of one instance; stop when none is left or the MDM refuses us."""
@@ -81,8 +90,9 @@ class Executor:
             if not claimed:
                 return done
             try:
-                claimed = await self._drop_already_there(claimed, connector, done)
-                answers = await self._send(claimed, connector)
+                async with self._holding(claimed):
+                    claimed = await self._drop_already_there(claimed, connector, done)
+                    answers = await self._send(claimed, connector)
             except ConnectorError as error:
                 done.errors.append(f"{connector.name}: {error.message}")
                 answers = [(row, _failed(row.action, error)) for row in claimed]
@@ -102,6 +112,32 @@ class Executor:
                 worker=self.worker,
                 now=self.clock.now(),
                 limit=self.batch_size,
+                lease=self.lease,
+            )
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, claimed: Sequence[outbox.Claimed]) -> AsyncIterator[None]:
+        """Renew the lease on `claimed` for as long as the block runs."""
+        heartbeat = asyncio.create_task(self._heartbeat(claimed), name="outbox-lease-heartbeat")
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, claimed: Sequence[outbox.Claimed]) -> None:
+        while True:
+            await self.sleep(self.lease.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self._renew, claimed)
+            except SQLAlchemyError as error:  # the next beat tries again; the lease has slack
+                log.warning("could not renew the outbox lease (%s)", type(error).__name__)
+
+    def _renew(self, claimed: Sequence[outbox.Claimed]) -> None:
+        with self.database.begin() as connection:
+            outbox.renew(
+                connection, claimed, worker=self.worker, now=self.clock.now(), lease=self.lease
             )
 
     def _finish(self, answers: Sequence[tuple[outbox.Claimed, ActionResult]]) -> None:

@@ -6,6 +6,8 @@
   claimed rows whose lease lapsed (their worker died). On PostgreSQL the rows are picked with
   `FOR UPDATE SKIP LOCKED`, so replicas draining the same instance never take the same row; on
   SQLite the single writer lock gives the same guarantee.
+- `renew` extends the lease of rows a live worker is still sending, so the lease can be short:
+  a killed worker's rows come due again soon after it died, not minutes later.
 - `finish` records the MDM's answer: sent (accepted or pending), failed or refused; a temporary
   failure goes back to the queue, due again after the vendor's retry-after.
 - `cancel` marks unsent rows superseded: a lock still queued at dawn never goes out.
@@ -183,6 +185,31 @@ def claim(
             for row_id, device_id, payload, attempts in rows
         ]
     return claimed
+
+
+def renew(
+    connection: Connection,
+    claimed: Sequence[Claimed],
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+) -> int:
+    """Extend `worker`'s lease on the rows it still holds; answers how many it still held."""
+    ids = [row.row_id for row in claimed]
+    renewed = 0
+    for start in range(0, len(ids), 1000):
+        result = connection.execute(
+            update(TABLE)
+            .where(
+                TABLE.c.id.in_(ids[start : start + 1000]),
+                TABLE.c.status == "claimed",
+                TABLE.c.lease_owner == worker,
+            )
+            .values(lease_expires_at=now + lease)
+        )
+        renewed += result.rowcount
+    return renewed
 
 
 def finish(

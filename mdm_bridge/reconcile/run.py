@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -86,6 +86,7 @@ class Reconciler:
     policy: Policy
     connectors: Mapping[int, Connector]  # by MDM instance id
     worker: str
+    outbox_lease: timedelta = outbox.DEFAULT_LEASE  # renewed while sending (see executor.py)
 
     # -- deciding, without touching the MDM ------------------------------------------------
     def preview(self, at: datetime, device_ids: Sequence[int] | None = None) -> Preview:
@@ -166,7 +167,10 @@ class Reconciler:
             if instance_id in skipped:
                 continue
             sent = await Executor(
-                database=self.database, clock=self.clock, worker=self.worker
+                database=self.database,
+                clock=self.clock,
+                worker=self.worker,
+                lease=self.outbox_lease,
             ).drain(instance_id, connector)
             _add(summary.sent, sent)
             summary.errors += sent.errors
