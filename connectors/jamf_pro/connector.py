@@ -135,6 +135,11 @@ class JamfProConnector:
         items: list[tuple[DeviceRef, object, str]] = []
         rsql = rsql_in("mobileDeviceId", list(wanted))
         what = f"{self.name} observation"
+        # Pending commands first, Lost Mode second: a lock the iPad carries out between the two
+        # reads then shows as pending, or as Lost Mode, or both. In the other order it could
+        # show as neither (no longer pending, not yet read as locked) and be sent again.
+        management_ids = [ref.management_id for ref in devices if ref.management_id]
+        pending = await pending_commands(self._http, self._base, management_ids, what)
         async for label, page in detail_pages(
             self._http, self._base, STATE_SECTIONS, rsql=rsql, what=what
         ):
@@ -143,8 +148,6 @@ class JamfProConnector:
                 if vendor_id in wanted:
                     items.append((wanted[vendor_id], item, f"{label} results[{index}]"))
         observed_at = self._clock.now()
-        management_ids = [ref.management_id for ref, _, _ in items if ref.management_id]
-        pending = await pending_commands(self._http, self._base, management_ids, what)
         return [
             observed_device(
                 ref,
