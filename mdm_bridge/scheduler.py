@@ -152,8 +152,7 @@ class Scheduler:
         self._aps.add_job(
             self._tend_lease,
             IntervalTrigger(seconds=max(self.lease_seconds // 3, 1), timezone=zone),
-            id="lease",
-            next_run_time=None,
+            id="lease",  # first run one period after start (`start` tends it once itself)
         )
         self._aps.start()
         await self._tend_lease()

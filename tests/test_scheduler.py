@@ -98,3 +98,38 @@ async def test_the_lease_holder_schedules_edges_and_the_other_stands_by(engine: 
         await first.stop()
         await second.stop()
     assert lease_holder(engine, now=NOON) is None, "stopping gives the lease back"
+
+
+async def test_every_replica_tends_the_lease_on_a_timer(engine: Engine) -> None:
+    """A paused lease job (APScheduler's `next_run_time=None`) never renewed the active
+    replica's lease nor let a standby take over: found by the two-replica process test."""
+    clock = FakeClock(NOON)
+
+    async def nothing(*_: object) -> None:
+        return None
+
+    replicas = [
+        Scheduler(
+            database=engine,
+            clock=clock,
+            policy=lambda: POLICY,
+            holder=name,
+            reconcile=nothing,
+            sync_inventory=nothing,
+            drift_seconds=300,
+            inventory_seconds=3600,
+            lease_seconds=60,
+            grace_seconds=900,
+        )
+        for name in ("first", "second")
+    ]
+    for replica in replicas:
+        await replica.start()
+    try:
+        for replica in replicas:
+            lease_job = replica._aps.get_job("lease")  # type: ignore[union-attr]
+            assert lease_job is not None
+            assert lease_job.next_run_time is not None, f"{replica.holder}: lease job paused"
+    finally:
+        for replica in replicas:
+            await replica.stop()
