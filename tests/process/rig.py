@@ -84,6 +84,12 @@ class Mock:
         requests = self.get("/_mock/requests", limit=20000)["requests"]
         return [r for r in requests if r["method"] == "POST" and r["path"] == COMMANDS_PATH]
 
+    def set_latency(self, milliseconds: float) -> None:
+        response = httpx.patch(
+            self.url + "/_mock/faults", json={"latencyMs": milliseconds}, timeout=10.0
+        )
+        response.raise_for_status()
+
     def check_in_pending(self) -> int:
         """Let every iPad with a queued command check in now (instead of its push delay)."""
         waiting = self.get("/_mock/devices", limit=5000, hasPending="true")["devices"]
@@ -254,7 +260,8 @@ class ServiceSettings:
     outbox_lease_seconds: int = 5
 
 
-def start_service(processes: Processes, name: str, settings: ServiceSettings) -> tuple[Proc, str]:
+def launch_service(processes: Processes, name: str, settings: ServiceSettings) -> tuple[Proc, str]:
+    """Start `mdm-bridge serve` without waiting for it; answers the process and its URL."""
     port = free_port()
     environment = clean_environment(
         MDM_BRIDGE_DATABASE_URL=settings.database_url,
@@ -266,8 +273,12 @@ def start_service(processes: Processes, name: str, settings: ServiceSettings) ->
         MDM_BRIDGE_PORT=str(port),
         MDM_BRIDGE_LOG_LEVEL="INFO",
     )
-    proc = processes.start(name, ["serve"], environment)
-    url = f"http://127.0.0.1:{port}"
+    return processes.start(name, ["serve"], environment), f"http://127.0.0.1:{port}"
+
+
+def start_service(processes: Processes, name: str, settings: ServiceSettings) -> tuple[Proc, str]:
+    """Start `mdm-bridge serve` and wait until it is ready."""
+    proc, url = launch_service(processes, name, settings)
     wait_for_url(url + "/readyz", proc)
     return proc, url
 
