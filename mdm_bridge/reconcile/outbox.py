@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from sqlalchemy import Connection, and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -51,28 +52,11 @@ def queue(
     run_id: int | None,
     now: datetime,
 ) -> int:
-    """Insert (instance id, device id, action) rows; answer how many were new."""
-    values = [
-        {
-            "run_id": run_id,
-            "mdm_instance_id": instance_id,
-            "device_id": device_id,
-            "idempotency_key": action.idempotency_key,
-            "kind": action.kind.value,
-            "profile_identifier": action.profile.identifier if action.profile else None,
-            "target_hash": action.target_hash,
-            "reason": action.reason[:500],
-            "payload": actions_json.dump(action),
-            "status": "queued",
-            "attempts": 0,
-            "created_at": now,
-            "available_at": now,
-            "detail": "",
-        }
-        for instance_id, device_id, action in rows
-    ]
-    if not values:
-        return 0
+    """Insert (instance id, device id, action) rows; answer how many were new.
+
+    Rows are built and written 2,000 at a time: a curfew edge queues one row per iPad, each
+    with its action as JSON (an install carries the whole profile), so building all of them
+    first would hold hundreds of megabytes at once."""
     dialect = connection.dialect.name
     builder = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
@@ -81,10 +65,35 @@ def queue(
         .returning(TABLE.c.id)
     )
     inserted = 0
-    for start in range(0, len(values), 2000):
-        result = connection.execute(statement, values[start : start + 2000])
-        inserted += len(result.all())
+    pending = iter(rows)
+    while chunk := list(islice(pending, 2000)):
+        values = [
+            _row(instance_id, device_id, action, run_id, now)
+            for instance_id, device_id, action in chunk
+        ]
+        inserted += len(connection.execute(statement, values).all())
     return inserted
+
+
+def _row(
+    instance_id: int, device_id: int, action: Action, run_id: int | None, now: datetime
+) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "mdm_instance_id": instance_id,
+        "device_id": device_id,
+        "idempotency_key": action.idempotency_key,
+        "kind": action.kind.value,
+        "profile_identifier": action.profile.identifier if action.profile else None,
+        "target_hash": action.target_hash,
+        "reason": action.reason[:500],
+        "payload": actions_json.dump(action),
+        "status": "queued",
+        "attempts": 0,
+        "created_at": now,
+        "available_at": now,
+        "detail": "",
+    }
 
 
 def cancel(connection: Connection, keys: Sequence[str], *, now: datetime, why: str) -> int:
