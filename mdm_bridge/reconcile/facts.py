@@ -129,10 +129,11 @@ def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = Non
     joined = select(MEMBERS.c.pupil_id, GROUPS.c.name).join(
         GROUPS, GROUPS.c.id == MEMBERS.c.group_id
     )
-    for pupil_id, name in connection.execute(joined):
+    for pupil_id, name in connection.execute(joined.execution_options(yield_per=ROWS)):
         groups_of[pupil_id].add(name)
     references: dict[int, str] = {}
-    for row in connection.execute(select(PUPILS.c.id, PUPILS.c.reference, PUPILS.c.year_group)):
+    pupils = select(PUPILS.c.id, PUPILS.c.reference, PUPILS.c.year_group)
+    for row in connection.execute(pupils.execution_options(yield_per=ROWS)):
         references[row.id] = row.reference
         facts.pupils[row.id] = PupilFacts(
             reference=row.reference,

@@ -196,8 +196,8 @@ class Reconciler:
             query = query.where(DEVICES.c.id.in_(list(device_ids)))
         with self.database.connect() as connection:
             rows = list(connection.execute(query))
-        by_key = {device_ref(row, connector.name).key: row.id for row in rows}
         refs = [device_ref(row, connector.name) for row in rows]
+        by_key = {ref.key: row.id for ref, row in zip(refs, rows, strict=True)}
         observed = await connector.observe(refs)
         values = [observation_values(by_key[o.ref.key], o) for o in observed if o.ref.key in by_key]
         await asyncio.to_thread(self._store_observations, values)
