@@ -137,18 +137,19 @@ class NightPlayer:
         self.say("")
         self.say("Playing a school night on the mock (simulated time, Europe/London):")
         listed = await reconciling.sync_inventory()
+        entries = roster_from(self.fleet)
         with reconciling.database.begin() as connection:
             report = import_roster(
                 connection,
                 school_id=_school_id(reconciling.database),
-                entries=roster_from(self.fleet),
+                entries=entries,
                 academic_year=academic_year_of(now.astimezone(LONDON).date()),
                 recorded_by="demo",
                 now=now,
             )
         self.say(
             f"{self._local()}  inventory: {listed} iPads; roster: {report.pupils} pupils "
-            f"({sum(1 for e in roster_from(self.fleet) if e.takes_home)} iPads go home)"
+            f"({sum(1 for e in entries if e.takes_home)} iPads go home)"
         )
         await self._reconcile("restriction profiles by key stage")
         await self._pass(10)

