@@ -15,11 +15,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mdm_bridge.model import LockIntent, LockState, ObservedDevice
 from mdm_bridge.reconcile.plan import DevicePlan
+from mdm_bridge.store.engine import upsert_insert
 from mdm_bridge.store.engine_tables import CurfewNight
 from policies import CurfewVerdict, Decision, Policy, lock_profile
 
@@ -144,7 +143,7 @@ def _locked(observed: ObservedDevice, policy: Policy, lock: LockIntent) -> bool:
 def save_nights(connection: Connection, updates: Sequence[NightUpdate]) -> None:
     if not updates:
         return
-    builder = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    builder = upsert_insert(connection)
     statement = builder(NIGHTS)
     upsert = statement.on_conflict_do_update(
         index_elements=["device_id", "night"],

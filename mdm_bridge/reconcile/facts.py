@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from mdm_bridge.model import DeviceRef, LockState, ObservedDevice, PendingCommand
+from mdm_bridge.store.bans import ban_from_row
 from mdm_bridge.store.engine_tables import ObservationRow
 from mdm_bridge.store.records import BanRow, DeviceHoldRow, ExemptionRow, HomeUseAgreementRow
 from mdm_bridge.store.tables import Device, MdmInstance, Pupil, PupilGroup, SchoolGroup
@@ -172,25 +173,7 @@ def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = Non
 
     for row in connection.execute(select(BANS)):
         reference = references[row.pupil_id]
-        facts.bans[reference].append(
-            Ban(
-                id=str(row.id),
-                pupil_reference=reference,
-                level=row.level,
-                reason=row.reason,
-                category=row.category,
-                notes=row.notes,
-                issued_by=row.issued_by,
-                issued_at=row.issued_at,
-                starts_at=row.starts_at,
-                ends_at=row.ends_at,
-                approved_by=row.approved_by,
-                approved_at=row.approved_at,
-                lifted_by=row.lifted_by,
-                lifted_at=row.lifted_at,
-                lift_reason=row.lift_reason,
-            )
-        )
+        facts.bans[reference].append(ban_from_row(row, reference))
     agreements = select(
         AGREEMENTS.c.pupil_id,
         AGREEMENTS.c.academic_year,

@@ -11,12 +11,11 @@ import asyncio
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.base import Inventory
 from mdm_bridge.model import DeviceRef
 from mdm_bridge.reconcile.facts import DEVICES
+from mdm_bridge.store.engine import upsert_insert
 
 CHUNK = 2000
 
@@ -47,7 +46,7 @@ def _write(database: Engine, instance_id: int, refs: list[DeviceRef], now: datet
 def upsert_devices(
     connection: Connection, instance_id: int, refs: list[DeviceRef], *, now: datetime
 ) -> None:
-    builder = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    builder = upsert_insert(connection)
     statement = builder(DEVICES)
     upsert = statement.on_conflict_do_update(
         index_elements=["mdm_instance_id", "vendor_id"],

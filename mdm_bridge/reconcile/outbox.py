@@ -24,13 +24,12 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import Connection, and_, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.base import ActionResult, FailureKind, Outcome
 from mdm_bridge.model import Action
 from mdm_bridge.reconcile import actions_json
 from mdm_bridge.reconcile.plan import Unsent
+from mdm_bridge.store.engine import upsert_insert
 from mdm_bridge.store.engine_tables import OPEN_SQL, OPEN_STATUSES, OutboxRow
 
 TABLE = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -57,8 +56,7 @@ def queue(
     Rows are built and written 2,000 at a time: a curfew edge queues one row per iPad, each
     with its action as JSON (an install carries the whole profile), so building all of them
     first would hold hundreds of megabytes at once."""
-    dialect = connection.dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    builder = upsert_insert(connection)
     statement = (
         builder(TABLE)
         .on_conflict_do_nothing(index_elements=["idempotency_key"], index_where=text(OPEN_SQL))

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.base import Connector, ConnectorError
 from mdm_bridge.clock import Clock
@@ -36,6 +34,7 @@ from mdm_bridge.reconcile.facts import (
     observation_values,
 )
 from mdm_bridge.reconcile.plan import DevicePlan, Unsent, plan_device, resolve_lock
+from mdm_bridge.store.engine import upsert_insert
 from mdm_bridge.store.engine_tables import ReconcileRun
 from policies import CurfewVerdict, Decision, Policy, desired_state, lock_profile
 
@@ -207,7 +206,7 @@ class Reconciler:
         if not values:
             return
         with self.database.begin() as connection:
-            builder = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            builder = upsert_insert(connection)
             statement = builder(OBSERVATIONS)
             columns = {
                 name: getattr(statement.excluded, name) for name in values[0] if name != "device_id"

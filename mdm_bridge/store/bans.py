@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -47,23 +48,24 @@ def _pupil_id(connection: Connection, reference: str) -> int:
     return int(found)
 
 
-def _ban(row: object, reference: str) -> Ban:
+def ban_from_row(row: Any, reference: str) -> Ban:
+    """A `bans` row (with its pupil's reference) as the policies' Ban."""
     return Ban(
-        id=str(row.id),  # type: ignore[attr-defined]
+        id=str(row.id),
         pupil_reference=reference,
-        level=row.level,  # type: ignore[attr-defined]
-        reason=row.reason,  # type: ignore[attr-defined]
-        category=row.category,  # type: ignore[attr-defined]
-        notes=row.notes,  # type: ignore[attr-defined]
-        issued_by=row.issued_by,  # type: ignore[attr-defined]
-        issued_at=row.issued_at,  # type: ignore[attr-defined]
-        starts_at=row.starts_at,  # type: ignore[attr-defined]
-        ends_at=row.ends_at,  # type: ignore[attr-defined]
-        approved_by=row.approved_by,  # type: ignore[attr-defined]
-        approved_at=row.approved_at,  # type: ignore[attr-defined]
-        lifted_by=row.lifted_by,  # type: ignore[attr-defined]
-        lifted_at=row.lifted_at,  # type: ignore[attr-defined]
-        lift_reason=row.lift_reason,  # type: ignore[attr-defined]
+        level=row.level,
+        reason=row.reason,
+        category=row.category,
+        notes=row.notes,
+        issued_by=row.issued_by,
+        issued_at=row.issued_at,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+        lifted_by=row.lifted_by,
+        lifted_at=row.lifted_at,
+        lift_reason=row.lift_reason,
     )
 
 
@@ -72,7 +74,7 @@ def history(connection: Connection, reference: str) -> list[Ban]:
     rows = connection.execute(
         select(BANS).where(BANS.c.pupil_id == pupil_id).order_by(BANS.c.issued_at, BANS.c.id)
     )
-    return [_ban(row, reference) for row in rows]
+    return [ban_from_row(row, reference) for row in rows]
 
 
 def issue(
@@ -139,7 +141,7 @@ def view(
     ).first()
     if row is None:
         raise BanError("ban", f"no ban {ban_id}")
-    ban = _ban(row, row.reference)
+    ban = ban_from_row(row, row.reference)
     return BanView(ban=ban, status=ban_status(ban, ladder, now), suggested_level=suggested_level)
 
 
@@ -192,7 +194,7 @@ def listing(
         query = query.where(BANS.c.pupil_id == _pupil_id(connection, pupil))
     views = []
     for row in connection.execute(query.order_by(BANS.c.issued_at, BANS.c.id)):
-        ban = _ban(row, row.reference)
+        ban = ban_from_row(row, row.reference)
         status = ban_status(ban, ladder, now)
         if current_only and status in (BanStatus.LIFTED, BanStatus.ENDED):
             continue

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
 
@@ -50,3 +52,8 @@ def database_reachable(engine: Engine) -> bool:
     except Exception:  # any driver or network failure means "not ready"
         return False
     return True
+
+
+def upsert_insert(connection: Connection) -> Any:
+    """The dialect's INSERT, which has `on_conflict_do_nothing/update` on both databases."""
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mdm_bridge.store.engine import upsert_insert
 from mdm_bridge.store.records import HomeUseAgreementRow
 from mdm_bridge.store.tables import Device, Pupil, PupilGroup, SchoolGroup
 from schedules.source import Problem, SourceError
@@ -147,7 +146,7 @@ def import_roster(
     now: datetime,
 ) -> ImportReport:
     """Upsert pupils, classes, year groups, assignments and agreements (caller's transaction)."""
-    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    insert_ = upsert_insert(connection)
     pupil_rows = [
         {
             "school_id": school_id,
