@@ -18,6 +18,7 @@ import click
 
 from mdm_bridge import __version__, serving
 from mdm_bridge.api.app import create_app
+from mdm_bridge.cli_access import COMMANDS as ACCESS_COMMANDS
 from mdm_bridge.cli_school import COMMANDS
 from mdm_bridge.clock import FakeClock, SystemClock
 from mdm_bridge.demo import NightPlayer, demo_start, prepare
@@ -135,7 +136,7 @@ def _demo_secret(path: Path) -> str:
 
 
 main.add_command(mock_command)
-for _command in COMMANDS:
+for _command in (*COMMANDS, *ACCESS_COMMANDS):
     main.add_command(_command)
 
 

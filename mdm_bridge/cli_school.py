@@ -43,7 +43,7 @@ class SettingsSource(Protocol):
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[Engine]:
+def database(settings: Settings) -> Iterator[Engine]:
     engine = create_database_engine(settings.database_url)
     try:
         migrate.upgrade(engine)
@@ -172,7 +172,7 @@ def plan(ctx: SettingsSource, at_text: str | None) -> None:
         finally:
             await service.stop()
 
-    with _database(settings) as engine:
+    with database(settings) as engine:
         preview = asyncio.run(look())
     for line in describe_preview(preview, policy_):
         click.echo(line)
@@ -209,7 +209,7 @@ def reconcile(ctx: SettingsSource, inventory: bool) -> None:
     """Reconcile every iPad once: observe, plan, send, and report."""
     settings = ctx.settings()
     _policy(settings)
-    with _database(settings) as engine:
+    with database(settings) as engine:
         summary = asyncio.run(_run_once(settings, engine, inventory=inventory))
     click.echo(_summary(summary))
 
@@ -290,7 +290,7 @@ def ban_issue(
             length = parse_duration(duration)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--duration") from None
-    with _database(settings) as engine, _ban_errors():
+    with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.issue(
                 connection,
@@ -318,7 +318,7 @@ def ban_approve(ctx: SettingsSource, ban_id: int, approved_by: str, now_: bool) 
     """Approve a ban waiting for a second person."""
     settings = ctx.settings()
     policy_ = _policy(settings)
-    with _database(settings) as engine, _ban_errors():
+    with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.approve(
                 connection,
@@ -342,7 +342,7 @@ def ban_lift(ctx: SettingsSource, ban_id: int, reason: str, lifted_by: str, now_
     """End a ban early, with a reason."""
     settings = ctx.settings()
     policy_ = _policy(settings)
-    with _database(settings) as engine, _ban_errors():
+    with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.lift(
                 connection,
@@ -365,7 +365,7 @@ def ban_list(ctx: SettingsSource, pupil: str | None, everything: bool) -> None:
     """List current bans (or all of them)."""
     settings = ctx.settings()
     policy_ = _policy(settings)
-    with _database(settings) as engine, _ban_errors(), engine.connect() as connection:
+    with database(settings) as engine, _ban_errors(), engine.connect() as connection:
         views = bans.listing(
             connection,
             policy_.ladder,
@@ -414,7 +414,7 @@ def roster_import(ctx: SettingsSource, csv_file: Path, school: str, recorded_by:
     except SourceError as error:
         raise click.ClickException(f"the roster was not imported:\n{error}") from None
     now = SystemClock().now()
-    with _database(settings) as engine:
+    with database(settings) as engine:
         school_id = _school_id(engine, school, settings.timezone)
         with engine.begin() as connection:
             report = import_roster(
@@ -467,7 +467,7 @@ def mdm_add(
 ) -> None:
     """Register (or update) an MDM connection; secrets are stored encrypted, never shown."""
     settings = ctx.settings()
-    with _database(settings) as engine:
+    with database(settings) as engine:
         school_id = _school_id(engine, school, settings.timezone)
         with engine.begin() as connection:
             instance_id = add_instance(

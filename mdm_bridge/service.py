@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from mdm_bridge.reconcile.run import Preview, Reconciler, RunSummary
 from mdm_bridge.scheduler import Scheduler
 from mdm_bridge.settings import Settings
 from mdm_bridge.store import migrate
+from mdm_bridge.store.audit import audit_key
 from mdm_bridge.store.engine import create_database_engine, database_reachable
 from mdm_bridge.store.status import status as store_status
 from policies import DEFAULT_POLICY_DIR, Policy, load_policy
@@ -91,6 +93,8 @@ class Reconciling:
     settings: Settings
     worker: str
     name: str = "reconciler"
+    # The HTTP seam: tests hand in clients whose transport is the mock MDM's ASGI app.
+    client_factory: Callable[[], httpx.AsyncClient] = new_client
     policy: Policy | None = None
     reconciler: Reconciler | None = None
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
@@ -113,7 +117,7 @@ class Reconciling:
             stored = load_instances(connection, secret_key=secret)
         connectors: dict[int, Connector] = {}
         for found in stored:
-            client = new_client()
+            client = self.client_factory()
             self._clients.append(client)
             connectors[found.instance_id] = build_connector(
                 found,
@@ -158,13 +162,22 @@ class Reconciling:
                 log.exception("inventory sync of %s failed", connector.name)
         return listed
 
-    async def stop(self) -> None:
-        if self.reconciler is not None:
-            for connector in self.reconciler.connectors.values():
+    async def reconnect(self) -> None:
+        """Build the connectors again (an MDM connection was added, changed or removed)."""
+        async with self._lock:
+            await self._close()
+
+    async def _close(self) -> None:
+        reconciler, self.reconciler = self.reconciler, None
+        if reconciler is not None:
+            for connector in reconciler.connectors.values():
                 await connector.aclose()
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
+
+    async def stop(self) -> None:
+        await self._close()
 
     async def ready(self) -> bool:
         return self.reconciler is not None
@@ -179,13 +192,27 @@ class Service:
 
     reconciling: Reconciling | None = None
     scheduler: Scheduler | None = None
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock, *, scheduler: bool | None = None) -> Service:
+    def build(
+        cls,
+        settings: Settings,
+        clock: Clock,
+        *,
+        scheduler: bool | None = None,
+        client_factory: Callable[[], httpx.AsyncClient] = new_client,
+    ) -> Service:
         engine = create_database_engine(settings.database_url)
         database = Database(engine=engine, upgrade_on_start=settings.upgrade_on_start)
         worker = worker_name()
-        reconciling = Reconciling(database=engine, clock=clock, settings=settings, worker=worker)
+        reconciling = Reconciling(
+            database=engine,
+            clock=clock,
+            settings=settings,
+            worker=worker,
+            client_factory=client_factory,
+        )
         service = cls(settings=settings, clock=clock, components=[database, reconciling])
         service.reconciling = reconciling
         if settings.scheduler if scheduler is None else scheduler:
@@ -215,7 +242,36 @@ class Service:
             self._started.append(component)
             log.debug("component %s started", component.name)
 
+    @property
+    def engine(self) -> Engine:
+        assert self.reconciling is not None
+        return self.reconciling.database
+
+    @property
+    def audit_key(self) -> bytes:
+        """The audit trail's HMAC key (derived from the secret key setting)."""
+        return audit_key(self.settings.secret_key.get_secret_value())
+
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `work` in the background (e.g. reconcile a banned pupil's iPads after answering);
+        failures are logged, and `stop` waits for what is still running."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the background tasks started so far (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def stop(self) -> None:
+        await self.settle()
         while self._started:
             component = self._started.pop()
             try:

@@ -12,7 +12,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+
+from mdm_bridge.store.errors import FieldError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -24,6 +27,35 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
         body["detail"] = detail
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` names each field at fault."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+def _described(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem, "content": {PROBLEM_JSON: {}}}
+
+
+# Answers every authenticated /api/v1 route may give, for the OpenAPI document.
+AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _described("No token, or a malformed, unknown, expired or revoked one"),
+    403: _described("The token's role may not do this, or not to this pupil or iPad"),
+    422: _described("The request is not valid; `errors` names each field"),
+}
+NOT_FOUND = {404: _described("The thing named does not exist")}
+CONFLICT = {409: _described("The thing is not in a state that allows this")}
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -50,6 +82,17 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return response
 
 
+async def _field_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, FieldError)
+    titles = {404: "Not found", 409: "Conflict"}
+    return problem(
+        error.status,
+        titles.get(error.status, "Invalid request"),
+        str(error),
+        errors=[{"field": error.field, "message": error.message}],
+    )
+
+
 async def _unexpected_error(request: Request, _error: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "Internal error", "The error has been logged.")
@@ -58,4 +101,5 @@ async def _unexpected_error(request: Request, _error: Exception) -> JSONResponse
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(FieldError, _field_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -5,6 +5,6 @@ the shared vocabulary and the pure packages below it.
 """
 
 # Every table module, so the metadata (and Alembic's view of it) is complete on any import.
-from mdm_bridge.store import engine_tables, records, tables
+from mdm_bridge.store import access, audit, engine_tables, policy_versions, records, tables
 
-__all__ = ["engine_tables", "records", "tables"]
+__all__ = ["access", "audit", "engine_tables", "policy_versions", "records", "tables"]

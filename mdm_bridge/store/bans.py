@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from mdm_bridge.store.errors import FieldError
 from mdm_bridge.store.records import BanRow
 from mdm_bridge.store.tables import Device, Pupil
 from policies import Ban, BanLadder, BanStatus, ban_status
@@ -23,13 +24,8 @@ PUPILS = Pupil.__table__  # type: ignore[attr-defined]
 DEVICES = Device.__table__  # type: ignore[attr-defined]
 
 
-class BanError(ValueError):
-    """A request that cannot be carried out; `field` names what to correct."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class BanError(FieldError):
+    """A ban request that cannot be carried out; `field` names what to correct."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
