@@ -21,7 +21,7 @@ from mdm_bridge.api.app import create_app
 from mdm_bridge.cli_access import COMMANDS as ACCESS_COMMANDS
 from mdm_bridge.cli_school import COMMANDS
 from mdm_bridge.clock import FakeClock, SystemClock
-from mdm_bridge.demo import NightPlayer, demo_start, prepare
+from mdm_bridge.demo import NightPlayer, demo_start, demo_tokens, prepare
 from mdm_bridge.logs import configure_logging
 from mdm_bridge.settings import Settings, SettingsError, load_settings
 from mdm_bridge.store import migrate
@@ -216,6 +216,7 @@ def demo(
             fleet=mock.fleets[JAMF_PRO],
             now=clock.now(),
         )
+        tokens = demo_tokens(engine, fleet=mock.fleets[JAMF_PRO], now=clock.now())
     finally:
         engine.dispose()
     user, password = next(iter(plan.jamf_pro.users.items()))
@@ -223,6 +224,9 @@ def demo(
     click.echo(
         f"  service API        {service.url}  (docs {service.url}/docs, {service.url}/status)"
     )
+    click.echo("  API tokens (send as 'Authorization: Bearer <token>'; valid for this demo run):")
+    for role, text in tokens.items():
+        click.echo(f"    {role.value:<14} {text}")
     click.echo(f"  mock Jamf Pro      {jamf_pro.url}  (user {user} / {password})")
     click.echo(f"  mock Apple School  {asm.url}")
     click.echo(f"  mock ground truth  {jamf_pro.url}/_mock/devices and {asm.url}/_mock")

@@ -24,12 +24,12 @@ from mdm_bridge.clock import FakeClock
 from mdm_bridge.connections import add_instance
 from mdm_bridge.model import Vendor
 from mdm_bridge.service import Service
-from mdm_bridge.store import bans
+from mdm_bridge.store import access, bans
 from mdm_bridge.store.roster import RosterEntry, import_roster
 from mdm_bridge.store.tables import School
 from mocks.fleet import Fleet
 from mocks.truth import device_truth
-from policies import academic_year_of
+from policies import Role, academic_year_of
 
 SCHOOLS = School.__table__  # type: ignore[attr-defined]
 LONDON = ZoneInfo("Europe/London")
@@ -61,6 +61,37 @@ def roster_from(fleet: Fleet) -> list[RosterEntry]:
             )
         )
     return entries
+
+
+# One demo person per role; the teacher teaches the demo school's first class.
+DEMO_USERS = {
+    Role.TECHNICIAN: "demo.technician",
+    Role.TEACHER: "demo.teacher",
+    Role.SENIOR_LEADER: "demo.head",
+    Role.DSL: "demo.dsl",
+    Role.AUDITOR: "demo.governor",
+    Role.SERVICE: "demo.prometheus",
+}
+
+
+def demo_tokens(engine: Engine, *, fleet: Fleet, now: datetime) -> dict[Role, str]:
+    """An API token per role for exploring the API (valid a day; the demo database is fresh on
+    every start, so they never outlive it)."""
+    first_class = sorted({d.class_name for d in fleet.devices if d.class_name})[:1]
+    tokens = {}
+    with engine.begin() as connection:
+        for role, user in DEMO_USERS.items():
+            tokens[role], _ = access.create_token(
+                connection,
+                user=user,
+                role=role,
+                classes=tuple(first_class) if role is Role.TEACHER else (),
+                expires_at=now + timedelta(days=1),
+                now=now,
+                created_by="demo",
+                description="demo token",
+            )
+    return tokens
 
 
 def prepare(engine: Engine, *, secret_key: str, jamf_url: str, fleet: Fleet, now: datetime) -> None:

@@ -17,11 +17,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS
+from mdm_bridge.api.types import Instant
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import audit
 
@@ -62,8 +63,8 @@ def _query(
         str | None, Query(max_length=60, description="Exact, or a prefix ending in '.'")
     ] = None,
     target: Annotated[str | None, Query(max_length=200, description="Part of the target")] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
     after: Annotated[int, Query(ge=0, le=2**62, description="Only events after this one")] = 0,
 ) -> audit.AuditQuery:
     return audit.AuditQuery(

@@ -1,16 +1,19 @@
 """Liveness and readiness probes, for load balancers, Docker's HEALTHCHECK and operators.
 
 `/healthz` says the process answers; `/readyz` asks every component (the database today, the
-connectors later) and answers 503 with the failing ones named.
+connectors later) and answers 503 with the failing ones named. Both are open, for probes;
+`/status` (figures about the school's iPads) needs a token.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from mdm_bridge.api.problems import problem
+from mdm_bridge.api.auth import require
+from mdm_bridge.api.problems import AUTH_PROBLEMS, problem
+from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.service import Service
 
 router = APIRouter(tags=["health"])
@@ -40,8 +43,14 @@ async def readyz(request: Request) -> Any:
     )
 
 
-@router.get("/status", summary="The last reconcile run, the latest curfew night, the outbox")
-async def status_(request: Request) -> dict[str, Any]:
+@router.get(
+    "/status",
+    summary="The last reconcile run, the latest curfew night, the outbox",
+    responses={401: AUTH_PROBLEMS[401], 403: AUTH_PROBLEMS[403]},
+)
+async def status_(
+    request: Request, caller: Annotated[Principal, Depends(require(Permission.STATUS_READ))]
+) -> dict[str, Any]:
     service: Service = request.app.state.service
     figures = await service.status()
     return figures
