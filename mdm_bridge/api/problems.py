@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from mdm_bridge.store.errors import FieldError
 
@@ -54,8 +55,10 @@ AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: _described("The token's role may not do this, or not to this pupil or iPad"),
     422: _described("The request is not valid; `errors` names each field"),
 }
-NOT_FOUND = {404: _described("The thing named does not exist")}
-CONFLICT = {409: _described("The thing is not in a state that allows this")}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _described("The thing named does not exist")}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _described("The thing is not in a state that allows this")
+}
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -73,12 +76,30 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return problem(422, "Invalid request", detail, errors=errors)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path: Starlette's 405 names only those of the
+    first route matching the path (e.g. GET where another route serves PUT)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     title = str(error.detail) if error.detail else "Error"
     response = problem(error.status_code, title)
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
+    if error.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request) or response.headers.get("Allow", "")
     return response
 
 

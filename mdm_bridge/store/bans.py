@@ -2,8 +2,11 @@
 
 Every rule a teacher can break is checked here with a message naming the field: the pupil
 exists, the level is on the ladder, the duration is within the level's maximum, the approver
-is not the issuer, a lift has a reason. What the ban does to the iPad is `policies`' business;
-after a change the caller reconciles the pupil's iPads (`devices_of`) at once.
+is not the issuer, a lift has a reason, an extension ends later and within the level's maximum.
+An unknown ban is `BanNotFound` (404 over HTTP) and a ban in the wrong state `BanConflict`
+(409); both are `BanError`s, so the CLI prints them the same way. What the ban does to the
+iPad is `policies`' business; after a change the caller reconciles the pupil's iPads
+(`devices_of`) at once.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
-from mdm_bridge.store.errors import FieldError
+from mdm_bridge.store import pupils
+from mdm_bridge.store.errors import Conflict, FieldError, NotFound
 from mdm_bridge.store.records import BanRow
 from mdm_bridge.store.tables import Device, Pupil
 from policies import Ban, BanLadder, BanStatus, ban_status
@@ -26,6 +30,14 @@ DEVICES = Device.__table__  # type: ignore[attr-defined]
 
 class BanError(FieldError):
     """A ban request that cannot be carried out; `field` names what to correct."""
+
+
+class BanNotFound(NotFound, BanError):
+    """No ban has that id."""
+
+
+class BanConflict(Conflict, BanError):
+    """The ban is not in a state that allows this (approve an active ban, lift a lifted one)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,7 +148,7 @@ def view(
         .where(BANS.c.id == ban_id)
     ).first()
     if row is None:
-        raise BanError("ban", f"no ban {ban_id}")
+        raise BanNotFound("ban", f"no ban {ban_id}")
     ban = ban_from_row(row, row.reference)
     return BanView(ban=ban, status=ban_status(ban, ladder, now), suggested_level=suggested_level)
 
@@ -146,7 +158,7 @@ def approve(
 ) -> BanView:
     current = view(connection, ladder, ban_id, now)
     if current.status is not BanStatus.AWAITING_APPROVAL:
-        raise BanError("ban", f"ban {ban_id} is {current.status.value}, not awaiting approval")
+        raise BanConflict("ban", f"ban {ban_id} is {current.status.value}, not awaiting approval")
     if approved_by == current.ban.issued_by:
         raise BanError("approved_by", "a second person must approve this level")
     connection.execute(
@@ -168,13 +180,95 @@ def lift(
     if not reason.strip():
         raise BanError("reason", "say why the ban ends early")
     if current.status in (BanStatus.LIFTED, BanStatus.ENDED):
-        raise BanError("ban", f"ban {ban_id} has already {current.status.value}")
+        raise BanConflict("ban", f"ban {ban_id} has already {current.status.value}")
     connection.execute(
         update(BANS)
         .where(BANS.c.id == ban_id)
         .values(lifted_by=lifted_by, lifted_at=now, lift_reason=reason.strip()[:500])
     )
     return view(connection, ladder, ban_id, now)
+
+
+def extend(
+    connection: Connection,
+    *,
+    ladder: BanLadder,
+    ban_id: int,
+    until: datetime,
+    reason: str,
+    now: datetime,
+) -> BanView:
+    """Move a ban's end later, up to its level's maximum counted from its start (who extended
+    it, and why, is the audit trail's record: the ban keeps its issuer)."""
+    current = view(connection, ladder, ban_id, now)
+    if not reason.strip():
+        raise BanError("reason", "say why the ban is extended")
+    if current.status in (BanStatus.LIFTED, BanStatus.ENDED):
+        raise BanConflict("ban", f"ban {ban_id} has already {current.status.value}")
+    ban = current.ban
+    if until <= ban.ends_at:
+        raise BanError("until", f"must be later than the ban's end, {ban.ends_at.isoformat()}")
+    longest = ladder.effective_level(ban.level).max_duration
+    if until - ban.starts_at > longest:
+        latest = (ban.starts_at + longest).isoformat()
+        raise BanError("until", f"level {ban.level} lasts at most {longest}: {latest} latest")
+    connection.execute(update(BANS).where(BANS.c.id == ban_id).values(ends_at=until))
+    return view(connection, ladder, ban_id, now)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BanQuery:
+    """Filters for `search`; `classes` limits to pupils in any of them (a teacher's reach)."""
+
+    pupil: str | None = None
+    class_name: str | None = None
+    classes: frozenset[str] | None = None
+    current: bool | None = None  # True: not ended or lifted; False: ended or lifted
+    after_id: int = 0
+
+
+def search(
+    connection: Connection, ladder: BanLadder, now: datetime, query: BanQuery, *, limit: int
+) -> list[BanView]:
+    """Bans matching `query`, oldest first by id, at most `limit` (page on with `after_id`)."""
+    statement = (
+        select(BANS, PUPILS.c.reference)
+        .join(PUPILS, PUPILS.c.id == BANS.c.pupil_id)
+        .where(BANS.c.id > query.after_id)
+    )
+    if query.pupil is not None:
+        statement = statement.where(BANS.c.pupil_id == _pupil_id(connection, query.pupil))
+    if query.class_name is not None:
+        statement = statement.where(pupils.in_classes(BANS.c.pupil_id, [query.class_name]))
+    if query.classes is not None:
+        statement = statement.where(pupils.in_classes(BANS.c.pupil_id, query.classes))
+    # In force or waiting (not lifted by now, not past its end), exactly as `ban_status` says.
+    running = (
+        or_(BANS.c.lifted_at.is_(None), BANS.c.lifted_at > now),
+        BANS.c.ends_at > now,
+    )
+    if query.current is True:
+        statement = statement.where(*running)
+    elif query.current is False:
+        statement = statement.where(
+            or_(BANS.c.lifted_at <= now, BANS.c.ends_at <= now),
+        )
+    rows = connection.execute(statement.order_by(BANS.c.id).limit(limit))
+    found = []
+    for row in rows:
+        ban = ban_from_row(row, row.reference)
+        found.append(BanView(ban=ban, status=ban_status(ban, ladder, now)))
+    return found
+
+
+def pupil_of(connection: Connection, ban_id: int) -> pupils.PupilInfo:
+    """The banned pupil, with their classes (for a teacher's reach); `BanNotFound` if none."""
+    pupil_id = connection.execute(
+        select(BANS.c.pupil_id).where(BANS.c.id == ban_id)
+    ).scalar_one_or_none()
+    if pupil_id is None:
+        raise BanNotFound("ban", f"no ban {ban_id}")
+    return pupils.by_id(connection, int(pupil_id))
 
 
 def listing(
