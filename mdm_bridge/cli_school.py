@@ -2,12 +2,15 @@
 
 Registered on the `mdm-bridge` group by `mdm_bridge.cli`. Each command reads settings through
 the group's context object, so errors in settings, policy files or requests end with a message
-naming the setting, file and line or field, never a traceback.
+naming the setting, file and line or field, never a traceback. Every write (a ban, a roster
+import, an MDM connection) is recorded in the audit trail in its transaction, under the
+person named by `--by` or `--recorded-by` with the role "cli".
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from mdm_bridge.clock import SystemClock
 from mdm_bridge.connections import add_instance
@@ -25,7 +28,7 @@ from mdm_bridge.model import ActionKind, LockCause, Vendor
 from mdm_bridge.reconcile.run import Preview, RunSummary
 from mdm_bridge.service import PolicyError, Reconciling, read_policy, worker_name
 from mdm_bridge.settings import Settings
-from mdm_bridge.store import bans, migrate
+from mdm_bridge.store import audit, bans, migrate
 from mdm_bridge.store.engine import create_database_engine
 from mdm_bridge.store.roster import import_roster, parse_roster_csv
 from mdm_bridge.store.tables import School
@@ -50,6 +53,35 @@ def database(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def record(
+    connection: Connection,
+    settings: Settings,
+    *,
+    by: str,
+    at: datetime,
+    action: str,
+    target: str,
+    reason: str = "",
+    **change: object,
+) -> None:
+    """One audit event for a CLI write, in the write's transaction (never secrets)."""
+    audit.append(
+        connection,
+        key=audit.audit_key(settings.secret_key.get_secret_value()),
+        at=at,
+        actor=by,
+        role="cli",
+        action=action,
+        target=target,
+        reason=reason,
+        change=change,
+    )
+
+
+def _ban_target(view: bans.BanView) -> str:
+    return f"ban:{view.ban.id} pupil:{view.ban.pupil_reference} level:{view.ban.level}"
 
 
 def _policy(settings: Settings) -> Policy:
@@ -290,6 +322,7 @@ def ban_issue(
             length = parse_duration(duration)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--duration") from None
+    now = SystemClock().now()
     with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.issue(
@@ -302,7 +335,22 @@ def ban_issue(
                 issued_by=issued_by,
                 notes=notes,
                 duration=length,
-                now=SystemClock().now(),
+                now=now,
+            )
+            record(
+                connection,
+                settings,
+                by=issued_by,
+                at=now,
+                action="ban.issue",
+                target=_ban_target(view),
+                reason=view.ban.reason,
+                level=view.ban.level,
+                category=view.ban.category,
+                status=view.status.value,
+                starts_at=view.ban.starts_at.isoformat(),
+                ends_at=view.ban.ends_at.isoformat(),
+                suggested_level=view.suggested_level,
             )
         click.echo(_show(view, policy_))
         if now_:
@@ -318,14 +366,22 @@ def ban_approve(ctx: SettingsSource, ban_id: int, approved_by: str, now_: bool) 
     """Approve a ban waiting for a second person."""
     settings = ctx.settings()
     policy_ = _policy(settings)
+    now = SystemClock().now()
     with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.approve(
+                connection, ladder=policy_.ladder, ban_id=ban_id, approved_by=approved_by, now=now
+            )
+            record(
                 connection,
-                ladder=policy_.ladder,
-                ban_id=ban_id,
-                approved_by=approved_by,
-                now=SystemClock().now(),
+                settings,
+                by=approved_by,
+                at=now,
+                action="ban.approve",
+                target=_ban_target(view),
+                status={"before": "awaiting_approval", "after": view.status.value},
+                issued_by=view.ban.issued_by,
+                ends_at=view.ban.ends_at.isoformat(),
             )
         click.echo(_show(view, policy_))
         if now_:
@@ -342,6 +398,7 @@ def ban_lift(ctx: SettingsSource, ban_id: int, reason: str, lifted_by: str, now_
     """End a ban early, with a reason."""
     settings = ctx.settings()
     policy_ = _policy(settings)
+    now = SystemClock().now()
     with database(settings) as engine, _ban_errors():
         with engine.begin() as connection:
             view = bans.lift(
@@ -350,7 +407,19 @@ def ban_lift(ctx: SettingsSource, ban_id: int, reason: str, lifted_by: str, now_
                 ban_id=ban_id,
                 lifted_by=lifted_by,
                 reason=reason,
-                now=SystemClock().now(),
+                now=now,
+            )
+            record(
+                connection,
+                settings,
+                by=lifted_by,
+                at=now,
+                action="ban.lift",
+                target=_ban_target(view),
+                reason=reason.strip(),
+                status=view.status.value,
+                ends_at=view.ban.ends_at.isoformat(),
+                lifted_at=now.isoformat(),
             )
         click.echo(_show(view, policy_))
         if now_:
@@ -425,6 +494,18 @@ def roster_import(ctx: SettingsSource, csv_file: Path, school: str, recorded_by:
                 recorded_by=recorded_by,
                 now=now,
             )
+            record(
+                connection,
+                settings,
+                by=recorded_by,
+                at=now,
+                action="roster.import",
+                target=f"school:{school_id} file:{csv_file.name}",
+                pupils=report.pupils,
+                devices_assigned=report.devices_assigned,
+                unknown_serials=len(report.unknown_serials),
+                academic_year=academic_year_of(now.date()),
+            )
     click.echo(f"{report.pupils} pupils, {report.devices_assigned} iPads assigned")
     if report.unknown_serials:
         click.echo(
@@ -455,6 +536,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--option", "options", multiple=True, help="KEY=VALUE, e.g. client_id=...")
 @click.option("--secret", "secrets", multiple=True, help="KEY (asked for) or KEY=VALUE.")
 @click.option("--school", default="School", show_default=True)
+@click.option("--by", "added_by", help="Who is registering it (default: cli:<your login>).")
 @click.pass_obj
 def mdm_add(
     ctx: SettingsSource,
@@ -464,9 +546,13 @@ def mdm_add(
     options: tuple[str, ...],
     secrets: tuple[str, ...],
     school: str,
+    added_by: str | None,
 ) -> None:
     """Register (or update) an MDM connection; secrets are stored encrypted, never shown."""
     settings = ctx.settings()
+    option_values = _pairs(options, "--option")
+    secret_values = _pairs(secrets, "--secret")
+    now = SystemClock().now()
     with database(settings) as engine:
         school_id = _school_id(engine, school, settings.timezone)
         with engine.begin() as connection:
@@ -477,9 +563,21 @@ def mdm_add(
                 name=name,
                 vendor=Vendor(vendor),
                 base_url=base_url,
-                options=_pairs(options, "--option"),
-                secrets=_pairs(secrets, "--secret"),
-                now=SystemClock().now(),
+                options=option_values,
+                secrets=secret_values,
+                now=now,
+            )
+            record(
+                connection,
+                settings,
+                by=added_by or f"cli:{getpass.getuser()}",
+                at=now,
+                action="mdm.add",
+                target=f"mdm:{instance_id} name:{name}",
+                vendor=vendor,
+                base_url=base_url,
+                options=sorted(option_values),  # names only: values may identify accounts
+                secrets=sorted(secret_values),  # names only, never the secrets
             )
     click.echo(f"MDM connection {name!r} saved (id {instance_id}); secrets stored encrypted")
 

@@ -2,8 +2,9 @@
 
 The API's lifespan and the CLI call `Service.start`/`stop`; nothing starts at import. Components
 start in order and stop in reverse; if one fails to start, those already started are stopped.
-Components: the database, the reconciler (policy files, one connector per stored MDM
-connection, the reconcile loop) and the scheduler (active only on the replica holding the lease).
+Components: the database, the reconciler (the policy: the newest stored policy version, else
+the policy files, followed before each run; one connector per stored MDM connection; the
+reconcile loop) and the scheduler (active only on the replica holding the lease).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -28,11 +29,11 @@ from mdm_bridge.reconcile.inventory import sync_inventory
 from mdm_bridge.reconcile.run import Preview, Reconciler, RunSummary
 from mdm_bridge.scheduler import Scheduler
 from mdm_bridge.settings import Settings
-from mdm_bridge.store import migrate
+from mdm_bridge.store import migrate, policy_versions
 from mdm_bridge.store.audit import audit_key
 from mdm_bridge.store.engine import create_database_engine, database_reachable
 from mdm_bridge.store.status import status as store_status
-from policies import DEFAULT_POLICY_DIR, Policy, load_policy
+from policies import DEFAULT_POLICY_DIR, Policy, load_policy, load_policy_texts, policy_texts
 from schedules.source import SourceError
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,21 @@ class PolicyError(Exception):
     """The policy files do not validate: the service refuses to apply them."""
 
 
-def read_policy(settings: Settings) -> Policy:
+def read_policy(settings: Settings, files: Mapping[str, str] | None = None) -> Policy:
+    """The policy in `files` (a stored policy version), else in the policy folder."""
     directory = settings.policy_dir or DEFAULT_POLICY_DIR
     try:
-        return load_policy(directory)
+        return load_policy(directory) if files is None else load_policy_texts(files)
+    except SourceError as error:
+        where = directory if files is None else "the stored policy version"
+        raise PolicyError(f"the policy in {where} is not valid:\n{error}") from None
+
+
+def policy_folder_texts(settings: Settings) -> dict[str, str]:
+    """The policy folder's files (name -> text): the policy before any change through the API."""
+    directory = settings.policy_dir or DEFAULT_POLICY_DIR
+    try:
+        return policy_texts(directory)
     except SourceError as error:
         raise PolicyError(f"the policy in {directory} is not valid:\n{error}") from None
 
@@ -96,6 +108,7 @@ class Reconciling:
     # The HTTP seam: tests hand in clients whose transport is the mock MDM's ASGI app.
     client_factory: Callable[[], httpx.AsyncClient] = new_client
     policy: Policy | None = None
+    policy_version: int | None = None  # the stored version in force; None: the folder's files
     reconciler: Reconciler | None = None
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -107,8 +120,31 @@ class Reconciling:
         except SQLAlchemyError as error:
             log.error("cannot read the MDM connections yet (%s); will retry", type(error).__name__)
 
+    def follow_policy(self) -> bool:
+        """Put the newest stored policy version in force when it is not (a technician changed
+        the policy, here or on another replica); True when it changed. One cheap query when
+        nothing moved. A version that does not load is logged once and never applied."""
+        with self.database.connect() as connection:
+            newest = policy_versions.newest_id(connection)
+            if newest is None or newest == self.policy_version:
+                return False
+            stored = policy_versions.newest(connection)
+        assert stored is not None
+        self.policy_version = stored.id
+        try:
+            policy = read_policy(self.settings, stored.files)
+        except PolicyError as error:
+            log.error("policy version %d is not applied: %s", stored.id, error)
+            return False
+        self.policy = policy
+        if self.reconciler is not None:
+            self.reconciler.policy = policy
+        log.info("policy version %d (%s changed) is in force", stored.id, stored.section)
+        return True
+
     def _connect(self) -> Reconciler:
         """Build one connector per stored MDM connection, once the database answers."""
+        self.follow_policy()
         if self.reconciler is not None:
             return self.reconciler
         assert self.policy is not None
@@ -146,9 +182,14 @@ class Reconciling:
             reconciler = await asyncio.to_thread(self._connect)
             return await reconciler.reconcile(trigger=trigger, device_ids=device_ids)
 
-    def preview(self, at: datetime) -> Preview:
-        """What a run at `at` would do, from stored observations (the MDM is not asked)."""
-        return self._connect().preview(at)
+    def preview(self, at: datetime, *, policy: Policy | None = None) -> Preview:
+        """What a run at `at` would do, from stored observations (the MDM is not asked);
+        blocking (it reads the database): call it in a worker thread. `policy`: under that
+        policy (a change being considered) instead of the one in force."""
+        reconciler = self._connect()
+        if policy is not None:
+            reconciler = replace(reconciler, policy=policy)
+        return reconciler.preview(at)
 
     async def sync_inventory(self) -> int:
         reconciler = await asyncio.to_thread(self._connect)

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         description="How late a curfew-edge or ban job may still run (misfire grace)",
     )
 
+    blast_radius: int = Field(
+        default=200,
+        ge=0,
+        description="A policy change that changes more iPads than this needs confirm_devices "
+        "set to that number (the dry run says it)",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:

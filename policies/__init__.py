@@ -9,7 +9,13 @@ from policies.curfew import CurfewSchedule
 from policies.decide import CurfewVerdict, Decision, desired_state, lock_profile
 from policies.exemptions import Exemption, ExemptionKind
 from policies.facts import DeviceFacts, PupilFacts
-from policies.files import DEFAULT_POLICY_DIR, load_policy, validate_policy_files
+from policies.files import (
+    DEFAULT_POLICY_DIR,
+    load_policy,
+    load_policy_texts,
+    policy_texts,
+    validate_policy_files,
+)
 from policies.holds import DeviceHold, HoldKind
 from policies.ladder import BanEffect, BanLadder, BanLevel
 from policies.policy import Assignment, Policy
@@ -45,6 +51,8 @@ __all__ = [
     "desired_state",
     "key_stage_for_year",
     "load_policy",
+    "load_policy_texts",
     "lock_profile",
+    "policy_texts",
     "validate_policy_files",
 ]

@@ -1,6 +1,7 @@
 """Policy files: `policy.yaml` (plus the curfew file and term calendar it names) -> `Policy`.
 
-Called by the service at start-up and by `mdm-bridge policy validate`; calls `schedules.source`
+Called by the service at start-up (from a folder, or from the texts of a stored policy version
+with `load_policy_texts`) and by `mdm-bridge policy validate`; calls `schedules.source`
 so every problem names file and line, and `schedules` for the curfew rule and term calendar.
 The file's shape is checked by pydantic models (unknown fields refused); then every cross-field
 rule (unknown profile in an assignment, ladder levels 1..n, durations, payload keys and their
@@ -11,7 +12,9 @@ format for schools.
 
 from __future__ import annotations
 
+import errno
 import pathlib
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -226,37 +229,59 @@ def _ladder(spec: LadderFile, problems: _Problems) -> BanLadder | None:
     return BanLadder(levels=tuple(levels), repeat_window=window)
 
 
-def _read(path: pathlib.Path, referenced_from: Located, where: Path) -> str:
+# Reads a file the policy names (relative to policy.yaml): its text, and the name that problems
+# in it are reported under. Raises OSError when there is no such file.
+FileReader = Callable[[str], tuple[str, str]]
+
+
+def _folder_reader(directory: pathlib.Path) -> FileReader:
+    def read(name: str) -> tuple[str, str]:
+        path = directory / name
+        return path.read_text(encoding="utf-8"), str(path)
+
+    return read
+
+
+def _texts_reader(files: Mapping[str, str]) -> FileReader:
+    def read(name: str) -> tuple[str, str]:
+        if name not in files:
+            raise FileNotFoundError(errno.ENOENT, "not among the policy files")
+        return files[name], name
+
+    return read
+
+
+def _read(
+    read_file: FileReader, name: str, referenced_from: Located, where: Path
+) -> tuple[str, str]:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_file(name)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise SourceError(
-            [referenced_from.problem(where, f"cannot read {path}: {reason}")]
+            [referenced_from.problem(where, f"cannot read {name}: {reason}")]
         ) from None
 
 
-def _schedule(spec: PolicyFile, directory: pathlib.Path, located: Located) -> CurfewSchedule:
+def _schedule(spec: PolicyFile, read_file: FileReader, located: Located) -> CurfewSchedule:
     """The curfew rule and term calendar; SourceError (with their own file:line) on problems."""
     rule: CurfewRule
     if spec.schedule == "default":
         rule = default_curfew_rule()
     else:
-        path = directory / spec.schedule
-        text = _read(path, located, ("schedule",))
-        rule = parse_curfew_rule(text, str(path))
+        text, label = _read(read_file, spec.schedule, located, ("schedule",))
+        rule = parse_curfew_rule(text, label)
     calendar = TermCalendar()
     if spec.term_calendar is not None:
-        path = directory / spec.term_calendar
-        text = _read(path, located, ("term_calendar",))
-        calendar = parse_term_calendar(text, str(path))
+        text, label = _read(read_file, spec.term_calendar, located, ("term_calendar",))
+        calendar = parse_term_calendar(text, label)
     try:
         return CurfewSchedule(rule=rule, calendar=calendar)
     except ValueError as error:
         raise SourceError([located.problem(("schedule",), str(error))]) from None
 
 
-def _policy(spec: PolicyFile, located: Located, directory: pathlib.Path) -> Policy:
+def _policy(spec: PolicyFile, located: Located, read_file: FileReader) -> Policy:
     problems = _Problems(located)
     profiles: dict[str, RestrictionProfile] = {}
     for name, profile_spec in spec.profiles.items():
@@ -284,7 +309,7 @@ def _policy(spec: PolicyFile, located: Located, directory: pathlib.Path) -> Poli
     ladder = _ladder(spec.ban_ladder, problems)
     schedule: CurfewSchedule | None = None
     try:
-        schedule = _schedule(spec, directory, located)
+        schedule = _schedule(spec, read_file, located)
     except SourceError as error:
         problems.found.extend(error.problems)
     if problems.found or ladder is None or schedule is None:
@@ -319,7 +344,39 @@ def load_policy(directory: pathlib.Path) -> Policy:
         ) from None
     located = load_yaml(text, str(path))
     spec = validate(PolicyFile, located)
-    return _policy(spec, located, directory)
+    return _policy(spec, located, _folder_reader(directory))
+
+
+def load_policy_texts(files: Mapping[str, str]) -> Policy:
+    """The policy held in memory as `files` (name relative to the policy folder -> its text, as
+    a stored policy version keeps it); a SourceError naming file:line of each problem."""
+    if POLICY_FILE not in files:
+        raise SourceError([Problem(POLICY_FILE, 1, "", "the policy file is missing")])
+    located = load_yaml(files[POLICY_FILE], POLICY_FILE)
+    spec = validate(PolicyFile, located)
+    return _policy(spec, located, _texts_reader(files))
+
+
+def policy_texts(directory: pathlib.Path) -> dict[str, str]:
+    """The text of `directory/policy.yaml` and of the curfew and calendar files it names (what
+    `load_policy_texts` needs); a SourceError when policy.yaml or a named file cannot be read."""
+    path = directory / POLICY_FILE
+    try:
+        texts = {POLICY_FILE: path.read_text(encoding="utf-8")}
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SourceError(
+            [Problem(str(path), 1, "", f"cannot read the policy file: {reason}")]
+        ) from None
+    located = load_yaml(texts[POLICY_FILE], str(path))
+    spec = validate(PolicyFile, located)
+    read_file = _folder_reader(directory)
+    if spec.schedule != "default":
+        texts[spec.schedule] = _read(read_file, spec.schedule, located, ("schedule",))[0]
+    if spec.term_calendar is not None:
+        name = spec.term_calendar
+        texts[name] = _read(read_file, name, located, ("term_calendar",))[0]
+    return texts
 
 
 def validate_policy_files(directory: pathlib.Path) -> list[Problem]:

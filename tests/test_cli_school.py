@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from mdm_bridge.cli import main
 from mdm_bridge.cli_school import parse_at
+from mdm_bridge.store import audit
+from mdm_bridge.store.engine import create_database_engine
 from policies import DEFAULT_POLICY_DIR
 
 KEY = "k" * 40
@@ -102,6 +104,50 @@ def test_a_ban_through_the_cli_follows_the_ladder(
     )
     assert "lifted" in lifted.output
     assert runner.invoke(main, ["ban", "list"], env=env).output.strip().endswith("no bans")
+    # every write is in the audit trail under the person named, and refusals left nothing
+    trail = audit_trail(env)
+    assert [(e.action, e.actor, e.role) for e in trail] == [
+        ("roster.import", "IT", "cli"),
+        ("ban.issue", "Ms T", "cli"),
+        ("ban.approve", "Mr Head", "cli"),
+        ("ban.lift", "Mr Head", "cli"),
+    ]
+    assert trail[0].change["pupils"] == 2
+    assert trail[1].target == "ban:1 pupil:P1 level:3"
+    assert trail[1].reason == "games in maths"
+    assert trail[1].change["status"] == "awaiting_approval"
+    assert trail[2].change["status"] == {"before": "awaiting_approval", "after": "active"}
+    assert trail[3].reason == "apologised"
+
+
+def audit_trail(env: dict[str, str]) -> list[audit.Entry]:
+    engine = create_database_engine(env["MDM_BRIDGE_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            assert audit.verify(connection, key=audit.audit_key(KEY)).ok
+            return audit.search(connection, audit.AuditQuery(), limit=100)
+    finally:
+        engine.dispose()
+
+
+def test_registering_an_mdm_is_audited_without_its_secrets(
+    runner: CliRunner, env: dict[str, str]
+) -> None:
+    added = runner.invoke(
+        main,
+        [
+            "mdm", "add", "--name", "jamf", "--vendor", "jamf_pro",
+            "--url", "https://school.jamfcloud.com", "--option", "client_id=bridge",
+            "--secret", "client_secret=very-secret-value", "--by", "t.tech",
+        ],
+        env=env,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    [event] = audit_trail(env)
+    assert (event.action, event.actor, event.role) == ("mdm.add", "t.tech", "cli")
+    assert event.target.endswith("name:jamf")
+    assert event.change["secrets"] == ["client_secret"]
+    assert "very-secret-value" not in repr(event.change)
 
 
 def test_plan_at_a_time_reads_school_time() -> None:
