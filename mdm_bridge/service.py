@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.base import Connector
 from mdm_bridge.clock import Clock
 from mdm_bridge.connections import build_connector, load_instances, new_client
+from mdm_bridge.metrics import ConnectorErrors, Metrics
 from mdm_bridge.reconcile.inventory import sync_inventory
 from mdm_bridge.reconcile.run import Preview, Reconciler, RunSummary
 from mdm_bridge.scheduler import Scheduler
@@ -110,6 +111,8 @@ class Reconciling:
     policy: Policy | None = None
     policy_version: int | None = None  # the stored version in force; None: the folder's files
     reconciler: Reconciler | None = None
+    # Counts each connector's failures for /metrics (see mdm_bridge.metrics); None: not counted.
+    connector_errors: ConnectorErrors | None = None
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -161,6 +164,10 @@ class Reconciling:
                 clock=self.clock,
                 identifier_prefix=self.policy.identifier_prefix + ".",
             )
+            if self.connector_errors is not None:
+                connectors[found.instance_id] = self.connector_errors.watch(
+                    connectors[found.instance_id]
+                )
         self.reconciler = Reconciler(
             database=self.database,
             clock=self.clock,
@@ -182,14 +189,16 @@ class Reconciling:
             reconciler = await asyncio.to_thread(self._connect)
             return await reconciler.reconcile(trigger=trigger, device_ids=device_ids)
 
-    def preview(self, at: datetime, *, policy: Policy | None = None) -> Preview:
+    def preview(
+        self, at: datetime, device_ids: Sequence[int] | None = None, *, policy: Policy | None = None
+    ) -> Preview:
         """What a run at `at` would do, from stored observations (the MDM is not asked);
         blocking (it reads the database): call it in a worker thread. `policy`: under that
         policy (a change being considered) instead of the one in force."""
         reconciler = self._connect()
         if policy is not None:
             reconciler = replace(reconciler, policy=policy)
-        return reconciler.preview(at)
+        return reconciler.preview(at, device_ids)
 
     async def sync_inventory(self) -> int:
         reconciler = await asyncio.to_thread(self._connect)
@@ -233,6 +242,7 @@ class Service:
 
     reconciling: Reconciling | None = None
     scheduler: Scheduler | None = None
+    metrics: Metrics | None = None  # this instance's Prometheus registry (GET /metrics)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
@@ -256,6 +266,8 @@ class Service:
         )
         service = cls(settings=settings, clock=clock, components=[database, reconciling])
         service.reconciling = reconciling
+        service.metrics = Metrics(engine=engine, clock=clock)
+        reconciling.connector_errors = service.metrics.connector_errors
         if settings.scheduler if scheduler is None else scheduler:
             service.scheduler = Scheduler(
                 database=engine,
