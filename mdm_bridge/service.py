@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,7 +22,8 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorConfig, ConnectorError
+from connectors.registry import PluginLoadError, UnknownConnectorError, load_connector_factory
 from mdm_bridge.clock import Clock
 from mdm_bridge.connections import build_connector, load_instances, new_client
 from mdm_bridge.metrics import ConnectorErrors, Metrics
@@ -33,6 +34,7 @@ from mdm_bridge.settings import Settings
 from mdm_bridge.store import migrate, policy_versions
 from mdm_bridge.store.audit import audit_key
 from mdm_bridge.store.engine import create_database_engine, database_reachable
+from mdm_bridge.store.errors import FieldError
 from mdm_bridge.store.status import status as store_status
 from policies import DEFAULT_POLICY_DIR, Policy, load_policy, load_policy_texts, policy_texts
 from schedules.source import SourceError
@@ -91,6 +93,62 @@ def policy_folder_texts(settings: Settings) -> dict[str, str]:
         return policy_texts(directory)
     except SourceError as error:
         raise PolicyError(f"the policy in {directory} is not valid:\n{error}") from None
+
+
+class _Reading(Mapping[str, str]):
+    """Options or secrets that note each key a connector reads, in order."""
+
+    def __init__(self, kind: str, values: Mapping[str, str], read: list[str]) -> None:
+        self._kind, self._values, self._read = kind, dict(values), read
+
+    def __getitem__(self, key: str) -> str:
+        self._read.append(f"{self._kind}.{key}")
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+async def check_connection_settings(
+    vendor: str,
+    *,
+    name: str,
+    base_url: str,
+    options: Mapping[str, str],
+    secrets: Mapping[str, str],
+    clock: Clock,
+) -> None:
+    """Judge an MDM connection's settings by the vendor's own connector: it is built once,
+    offline (nothing is sent), and reads them as it would for real. FieldError names the
+    setting at fault (the last one it read), or one it never reads. Messages carry no secret."""
+    try:
+        factory = load_connector_factory(vendor)
+    except (UnknownConnectorError, PluginLoadError) as error:
+        raise FieldError("vendor", str(error)) from None
+    read: list[str] = []
+    config = ConnectorConfig(
+        name=name,
+        base_url=base_url,
+        options=_Reading("options", {"identifier_prefix": "org.mdmbridge."} | dict(options), read),
+        secrets=_Reading("secrets", secrets, read),
+    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(503)))
+    try:
+        connector: Connector = factory(config, client=client, clock=clock)
+        await connector.aclose()
+    except (ConnectorError, ValueError, TypeError) as error:
+        field = read[-1] if read else "options"
+        safe = isinstance(error, ConnectorError) or not field.startswith("secrets.")
+        raise FieldError(field, str(error) if safe else f"not valid for {vendor}") from None
+    finally:
+        await client.aclose()
+    unread = [f"options.{key}" for key in options] + [f"secrets.{key}" for key in secrets]
+    for field in unread:
+        if field not in read:
+            raise FieldError(field, f"the {vendor} connector does not use this setting")
 
 
 def worker_name() -> str:
@@ -244,6 +302,9 @@ class Service:
     scheduler: Scheduler | None = None
     metrics: Metrics | None = None  # this instance's Prometheus registry (GET /metrics)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _soon: set[int] = field(default_factory=set)
+    _soon_triggers: set[str] = field(default_factory=set)
+    _soon_runner: asyncio.Task[Any] | None = None
 
     @classmethod
     def build(
@@ -317,6 +378,29 @@ class Service:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def reconcile_soon(self, trigger: str, device_ids: Iterable[int]) -> None:
+        """Reconcile these iPads now, in the background (a ban, a hold, an approval).
+
+        Requests that arrive while a run is going are merged into the next run: twenty bans in
+        one second make one or two runs over their pupils' iPads, not twenty runs queued on
+        the reconciler's lock one behind the other.
+        """
+        self._soon.update(device_ids)
+        self._soon_triggers.add(trigger)
+        if self._soon_runner is None or self._soon_runner.done():
+            self._soon_runner = self.spawn(self._reconcile_pending(), name="reconcile-soon")
+
+    async def _reconcile_pending(self) -> None:
+        assert self.reconciling is not None
+        while self._soon:
+            devices, self._soon = sorted(self._soon), set()
+            trigger = "+".join(sorted(self._soon_triggers))[:100]
+            self._soon_triggers.clear()
+            try:
+                await self.reconciling.reconcile(trigger, devices)
+            except Exception:
+                log.exception("reconciling %d iPad(s) for %s failed", len(devices), trigger)
 
     async def settle(self) -> None:
         """Wait for the background tasks started so far (tests and shutdown)."""
