@@ -32,6 +32,7 @@ class Permission(StrEnum):
     DEVICE_LOCK = "devices:lock"  # lock one iPad now for inspection or as an evidence hold
     INSPECTION_RELEASE = "devices:release-inspection"
     EVIDENCE_RELEASE = "devices:release-evidence-hold"
+    HOLDS_READ = "holds:read"
     EXEMPTIONS_READ = "exemptions:read"
     EXEMPTION_REQUEST = "exemptions:request"
     EXEMPTION_APPROVE = "exemptions:approve"
@@ -67,6 +68,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.DEVICE_LOCK: STAFF,
     Permission.INSPECTION_RELEASE: STAFF,
     Permission.EVIDENCE_RELEASE: frozenset({SL, D}),
+    Permission.HOLDS_READ: STAFF | {A},  # evidence holds are safeguarding records
     Permission.EXEMPTIONS_READ: STAFF | {A},
     Permission.EXEMPTION_REQUEST: frozenset({TE, SL, D}),
     Permission.EXEMPTION_APPROVE: frozenset({T, D}),

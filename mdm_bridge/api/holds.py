@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["holds"], responses=AUTH_PROBLEMS)
 Locker = Annotated[Principal, Depends(require(Permission.DEVICE_LOCK))]
 # Everyone who may release any hold may release an inspection lock; evidence is checked below.
 Releaser = Annotated[Principal, Depends(require(Permission.INSPECTION_RELEASE))]
-Reader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
+Reader = Annotated[Principal, Depends(require(Permission.HOLDS_READ))]
 DeviceId = Annotated[int, Path(ge=1, le=ROW_ID)]
 HoldId = Annotated[int, Path(ge=1, le=ROW_ID)]
 
