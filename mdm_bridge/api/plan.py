@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select
 from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, write
 from mdm_bridge.api.devices import MAX_ID, ActionOut, action_out, reconciling
-from mdm_bridge.api.problems import AUTH_PROBLEMS, NOT_FOUND, PROBLEM_JSON, Problem
+from mdm_bridge.api.problems import AUTH_PROBLEMS, NOT_FOUND
 from mdm_bridge.model import ActionKind
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.reconcile.run import Preview, RunSummary
@@ -42,14 +42,6 @@ Planner = Annotated[Principal, Depends(require(Permission.PLAN_READ))]
 Runner = Annotated[Principal, Depends(require(Permission.RECONCILE))]
 HORIZON = timedelta(days=366)
 UNREACHABLE = timedelta(hours=48)  # as `mdm-bridge plan` counts it
-# FastAPI answers 400 (not 422) to a body that is not UTF-8 text.
-BAD_BODY: dict[int | str, dict[str, Any]] = {
-    400: {
-        "description": "The body is not JSON text",
-        "model": Problem,
-        "content": {PROBLEM_JSON: {}},
-    }
-}
 
 
 class ReasonCount(BaseModel):
@@ -227,7 +219,6 @@ def run_out(summary: RunSummary) -> RunOut:
     responses={
         202: {"model": Started, "description": "The run started in the background"},
         **NOT_FOUND,
-        **BAD_BODY,
     },
 )
 async def post_reconcile(

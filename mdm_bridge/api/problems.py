@@ -51,6 +51,7 @@ def _described(description: str) -> dict[str, Any]:
 
 # Answers every authenticated /api/v1 route may give, for the OpenAPI document.
 AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: _described("The body could not be read as JSON"),
     401: _described("No token, or a malformed, unknown, expired or revoked one"),
     403: _described("The token's role may not do this, or not to this pupil or iPad"),
     422: _described("The request is not valid; `errors` names each field"),

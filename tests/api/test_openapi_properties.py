@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
@@ -50,7 +51,15 @@ PROPERTIES = settings(
 
 def _check(case: schemathesis.Case, live: Live, role: str) -> None:
     token = live.bridge.tokens[role]
-    case.call_and_validate(base_url=live.url, headers={"Authorization": f"Bearer {token}"})
+    case.call_and_validate(
+        base_url=live.url,
+        headers={"Authorization": f"Bearer {token}"},
+        # A schema cannot say "the pupil must exist" or "the end must be after the start", so a
+        # request that fits it may rightly be refused (404, 409, 422): that check is left out.
+        # Every other default check stays: no 5xx, documented status codes, content types,
+        # headers, response bodies that fit the schema, and malformed requests refused.
+        excluded_checks=[positive_data_acceptance],
+    )
 
 
 @schema.parametrize()
