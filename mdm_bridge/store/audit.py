@@ -194,22 +194,26 @@ def verify(connection: Connection, *, key: bytes, batch: int = 2000) -> Verdict:
     rows = connection.execution_options(yield_per=batch).execute(
         select(EVENTS).order_by(EVENTS.c.seq)
     )
-    for row in rows.mappings():
-        seq = row["seq"]
-        if seq != expected_seq:
-            what = "deleted" if seq > expected_seq else "duplicated"
-            return _broken(checked, head.seq, expected_seq, f"event {expected_seq} was {what}")
-        if row["prev_hash"] != prev_hash:
-            return _broken(
-                checked,
-                head.seq,
-                seq,
-                f"event {seq} does not follow event {seq - 1}: "
-                "an event before it was removed, replaced or the order changed",
-            )
-        if not hmac.compare_digest(row["hash"], _hash(key, prev_hash, row)):
-            return _broken(checked, head.seq, seq, f"event {seq} was changed after it was written")
-        prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
+    try:  # a break found early leaves rows unread: close the (server-side) cursor either way
+        for row in rows.mappings():
+            seq = row["seq"]
+            if seq != expected_seq:
+                what = "deleted" if seq > expected_seq else "duplicated"
+                return _broken(checked, head.seq, expected_seq, f"event {expected_seq} was {what}")
+            if row["prev_hash"] != prev_hash:
+                return _broken(
+                    checked,
+                    head.seq,
+                    seq,
+                    f"event {seq} does not follow event {seq - 1}: "
+                    "an event before it was removed, replaced or the order changed",
+                )
+            if not hmac.compare_digest(row["hash"], _hash(key, prev_hash, row)):
+                problem = f"event {seq} was changed after it was written"
+                return _broken(checked, head.seq, seq, problem)
+            prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
+    finally:
+        rows.close()
     if checked != head.seq or prev_hash != head.hash:
         return _broken(
             checked,
@@ -259,9 +263,12 @@ def search(connection: Connection, query: AuditQuery, *, limit: int = 100) -> li
 
 def stream(connection: Connection, query: AuditQuery, *, batch: int = 2000) -> Iterator[Entry]:
     """Every matching event in order, fetched `batch` rows at a time (for exports)."""
-    rows = connection.execution_options(yield_per=batch).execute(_select(query)).mappings()
-    for row in rows:
-        yield _entry_from(row)
+    rows = connection.execution_options(yield_per=batch).execute(_select(query))
+    try:  # an export the client abandons half-way still closes its cursor
+        for row in rows.mappings():
+            yield _entry_from(row)
+    finally:
+        rows.close()
 
 
 CSV_COLUMNS = ("seq", "at", "actor", "role", "action", "target", "reason", "change", "hash")
