@@ -112,13 +112,10 @@ def duration_of(text: str, field: str) -> timedelta:
 
 
 def reconcile_soon(request: Request, trigger: str, device_ids: list[int]) -> None:
-    """Reconcile these iPads now, in the background (the answer does not wait for the MDM)."""
-    if not device_ids:
-        return
-    service = service_of(request)
-    reconciling = service.reconciling
-    assert reconciling is not None
-    service.spawn(reconciling.reconcile(trigger, device_ids), name=f"reconcile: {trigger}")
+    """Reconcile these iPads now, in the background (the answer does not wait for the MDM);
+    requests arriving during a run are merged into the next one (`Service.reconcile_soon`)."""
+    if device_ids:
+        service_of(request).reconcile_soon(trigger, device_ids)
 
 
 def policy_of(request: Request) -> Policy:
