@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from mdm_bridge import __version__
 from mdm_bridge.api import (
@@ -28,6 +28,7 @@ from mdm_bridge.api import (
     policy,
 )
 from mdm_bridge.api.problems import install_problem_handlers
+from mdm_bridge.api.strict_query import reject_unknown_query
 from mdm_bridge.clock import Clock, SystemClock
 from mdm_bridge.connections import new_client
 from mdm_bridge.service import Service
@@ -61,6 +62,7 @@ def create_app(
         version=__version__,
         summary="School iPad curfews, restrictions and bans, enforced through the MDM.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
     )
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -94,3 +94,11 @@ async def test_no_expired_and_revoked_tokens_are_401(bridge: Bridge) -> None:
             assert name in response.json()["title"]
     async with bridge.client("mdmb_AAAAAAAAAAAA_" + "x" * 43) as client:
         assert (await client.get("/api/v1/audit/events")).status_code == 401
+
+
+async def test_an_unknown_query_parameter_is_named_not_ignored(bridge: Bridge) -> None:
+    async with bridge.as_("auditor") as client:
+        response = await client.get("/api/v1/audit/events", params={"actr": "h.head"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "actr"
+    assert "actor" in response.json()["errors"][0]["message"]
