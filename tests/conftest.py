@@ -11,6 +11,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,12 @@ def _restore_logging() -> Iterator[None]:
 TEST_DATABASE_VARIABLE = "MDM_BRIDGE_TEST_DATABASE_URL"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def fresh_database(folder: Path) -> Iterator[str]:
+    """A fresh SQLite file in `folder`, or a fresh schema in the PostgreSQL under test."""
     base = os.environ.get(TEST_DATABASE_VARIABLE)
     if not base:
-        yield f"sqlite:///{tmp_path / 'mdm-bridge.db'}"
+        yield f"sqlite:///{folder / 'mdm-bridge.db'}"
         return
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = sqlalchemy.create_engine(base)
@@ -70,6 +72,12 @@ def database_url(tmp_path: Path) -> Iterator[str]:
             connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

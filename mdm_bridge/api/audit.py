@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS
-from mdm_bridge.api.types import Instant
+from mdm_bridge.api.types import MAX_ROW_ID, Instant
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import audit
 
@@ -65,7 +65,7 @@ def _query(
     target: Annotated[str | None, Query(max_length=200, description="Part of the target")] = None,
     since: Annotated[Instant | None, Query()] = None,
     until: Annotated[Instant | None, Query()] = None,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Only events after this one")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Only events after this one")] = 0,
 ) -> audit.AuditQuery:
     return audit.AuditQuery(
         actor=actor, action=action, target=target, since=since, until=until, after_seq=after

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 from mdm_bridge.api.auth import forbidden, require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT, NOT_FOUND
+from mdm_bridge.api.types import MAX_ROW_ID
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import bans, pupils
 from mdm_bridge.store.errors import FieldError
@@ -42,7 +43,7 @@ from policies.durations import parse_duration
 # Each text field's pattern is in the OpenAPI document (so a generated request that fits the
 # schema is accepted) and checked with a message a teacher can act on. NUL and other control
 # characters are refused: PostgreSQL cannot store a NUL.
-ROW_ID = 2_147_483_647  # the largest id an INTEGER column holds on PostgreSQL
+ROW_ID = MAX_ROW_ID
 _TEXT = r"[^\x00-\x08\x0b-\x1f\x7f]*"  # printable, newlines and tabs allowed
 _MARK = r"[^\s\x00-\x1f\x7f]"  # one visible character
 _LINE = r"[^\x00-\x1f\x7f]*"  # printable, one line

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from mdm_bridge.api.auth import forbidden, require, service_of
 from mdm_bridge.api.context import read
 from mdm_bridge.api.problems import AUTH_PROBLEMS, NOT_FOUND
+from mdm_bridge.api.types import MAX_ROW_ID
 from mdm_bridge.model import Action
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.reconcile.run import DeviceOutcome
@@ -31,7 +32,7 @@ from policies import academic_year_of, ban_status
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"], responses=AUTH_PROBLEMS)
 Reader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+MAX_ID = MAX_ROW_ID
 CurfewOutcome = Literal["on_time", "late", "never", "not_applicable"]
 # With the drift filter, a request looks at this many iPads at most (in batches), so its cost
 # is bounded whatever the fleet: a page may then hold fewer than `limit`; follow `next_after`.

@@ -26,6 +26,7 @@ from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.policy import refuse_odd_text
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT, NOT_FOUND
+from mdm_bridge.api.types import MAX_ROW_ID
 from mdm_bridge.connections import (
     INSTANCES,
     CredentialError,
@@ -44,7 +45,7 @@ from mdm_bridge.store.tables import School
 router = APIRouter(prefix="/api/v1/mdm-instances", tags=["mdm"], responses=AUTH_PROBLEMS)
 Reader = Annotated[Principal, Depends(require(Permission.MDM_READ))]
 Admin = Annotated[Principal, Depends(require(Permission.MDM_ADMIN))]
-InstanceId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+InstanceId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 SCHOOLS = School.__table__  # type: ignore[attr-defined]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 FIRST_PAGE = 100  # enough iPads to know the connection works, without paging the whole fleet

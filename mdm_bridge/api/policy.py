@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT
+from mdm_bridge.api.types import MAX_ROW_ID
 from mdm_bridge.model import ActionKind
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.reconcile.run import Preview
@@ -373,7 +374,7 @@ async def list_versions(
     request: Request,
     caller: Reader,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> VersionsPage:
     service = service_of(request)
 

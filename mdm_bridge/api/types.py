@@ -24,3 +24,7 @@ def _iso_text(value: Any) -> Any:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+# The largest id an INTEGER column holds on PostgreSQL: bigger ids in a path or query are a 422,
+# not a database error.
+MAX_ROW_ID = 2**31 - 1

@@ -19,20 +19,17 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from mdm_bridge.api.app import create_app
 from mdm_bridge.settings import Settings
 from tests.api.live import Live, serve_bridge
-from tests.conftest import SECRET_KEY
+from tests.conftest import SECRET_KEY, fresh_database
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    import os
-
-    base = os.environ.get("MDM_BRIDGE_TEST_DATABASE_URL")
-    if base:
-        pytest.skip("runs on SQLite only: one schema per module is not provided on PostgreSQL")
-    url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'bridge.db'}"
-    with serve_bridge(url, devices=12) as running:
+    with (
+        fresh_database(tmp_path_factory.mktemp("openapi")) as url,
+        serve_bridge(url, devices=12) as running,
+    ):
         yield running
 
 
