@@ -13,9 +13,11 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
 import httpx
@@ -173,6 +175,7 @@ class Reconciling:
     connector_errors: ConnectorErrors | None = None
     _clients: list[httpx.AsyncClient] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _building: threading.RLock = field(default_factory=threading.RLock)
 
     async def start(self) -> None:
         self.policy = read_policy(self.settings)  # an invalid policy is never applied
@@ -204,7 +207,14 @@ class Reconciling:
         return True
 
     def _connect(self) -> Reconciler:
-        """Build one connector per stored MDM connection, once the database answers."""
+        """Build one connector per stored MDM connection, once the database answers.
+
+        Called from worker threads (previews) and the reconcile loop alike: one at a time, so
+        two callers never both build connectors (one set would never be closed)."""
+        with self._building:
+            return self._connect_once()
+
+    def _connect_once(self) -> Reconciler:
         self.follow_policy()
         if self.reconciler is not None:
             return self.reconciler
@@ -361,7 +371,7 @@ class Service:
         assert self.reconciling is not None
         return self.reconciling.database
 
-    @property
+    @cached_property
     def audit_key(self) -> bytes:
         """The audit trail's HMAC key (derived from the secret key setting)."""
         return audit_key(self.settings.secret_key.get_secret_value())

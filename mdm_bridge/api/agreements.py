@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from mdm_bridge.api.auth import require
-from mdm_bridge.api.bans import NO_CONTROL, policy_of, reconcile_soon, require_reach
+from mdm_bridge.api.bans import policy_of, reconcile_soon, require_reach
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, NOT_FOUND
+from mdm_bridge.api.types import NO_CONTROL
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import agreements, pupils
 from mdm_bridge.store.errors import FieldError

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from mdm_bridge.api.auth import require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS
-from mdm_bridge.api.types import MAX_ROW_ID, Instant
+from mdm_bridge.api.types import MAX_ROW_ID, NO_CONTROL, Instant
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import audit
 
@@ -58,11 +58,14 @@ class VerifyOut(BaseModel):
 
 
 def _query(
-    actor: Annotated[str | None, Query(max_length=100)] = None,
+    actor: Annotated[str | None, Query(max_length=100, pattern=NO_CONTROL)] = None,
     action: Annotated[
-        str | None, Query(max_length=60, description="Exact, or a prefix ending in '.'")
+        str | None,
+        Query(max_length=60, pattern=NO_CONTROL, description="Exact, or a prefix ending in '.'"),
     ] = None,
-    target: Annotated[str | None, Query(max_length=200, description="Part of the target")] = None,
+    target: Annotated[
+        str | None, Query(max_length=200, pattern=NO_CONTROL, description="Part of the target")
+    ] = None,
     since: Annotated[Instant | None, Query()] = None,
     until: Annotated[Instant | None, Query()] = None,
     after: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Only events after this one")] = 0,

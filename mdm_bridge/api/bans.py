@@ -13,91 +13,36 @@ helper that the holds, exemptions and agreements routes share.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
 )
 from sqlalchemy import Connection
 
 from mdm_bridge.api.auth import forbidden, require, service_of
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT, NOT_FOUND
-from mdm_bridge.api.types import MAX_ROW_ID
+from mdm_bridge.api.types import (
+    NO_CONTROL,
+    ROW_ID,
+    Category,
+    Duration,
+    Instant,
+    Notes,
+    Reason,
+    Reference,
+)
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import bans, pupils
 from mdm_bridge.store.errors import FieldError
 from policies import BanLadder, BanStatus, Policy
 from policies.durations import parse_duration
 
-# -- field types shared by this package's request models ------------------------------------
-# Each text field's pattern is in the OpenAPI document (so a generated request that fits the
-# schema is accepted) and checked with a message a teacher can act on. NUL and other control
-# characters are refused: PostgreSQL cannot store a NUL.
-ROW_ID = MAX_ROW_ID
-_TEXT = r"[^\x00-\x08\x0b-\x1f\x7f]*"  # printable, newlines and tabs allowed
-_MARK = r"[^\s\x00-\x1f\x7f]"  # one visible character
-_LINE = r"[^\x00-\x1f\x7f]*"  # printable, one line
-TEXT = f"^{_TEXT}{_MARK}{_TEXT}$"  # not blank
-LINE = f"^{_LINE}{_MARK}{_LINE}$"  # not blank, one line
-ANY_TEXT = f"^{_TEXT}$"  # may be empty
-NO_CONTROL = f"^{_LINE}$"  # for names in paths and queries
-DURATION = r"^([1-9][0-9]{0,5} ?(m|min|h|d|w)|P[0-9WDTHMS]{2,20})$"
-
-
-def _matching(pattern: str, message: str) -> Any:
-    """The pattern in the schema, and checked here with `message` rather than the regex."""
-
-    def check(text: str) -> str:
-        if not re.fullmatch(pattern, text):
-            raise ValueError(message)
-        return text
-
-    return (Field(json_schema_extra={"pattern": pattern}), AfterValidator(check))
-
-
-def _iso_text(value: Any) -> Any:
-    if not isinstance(value, str | datetime):
-        raise ValueError("use an ISO 8601 date and time with its offset, e.g. 2026-11-23T20:00Z")
-    return value
-
-
-def _plausible(value: datetime) -> datetime:
-    # Checked before converting: year 1 or 9999 with an offset overflows in the conversion.
-    if not 2000 <= value.year <= 2200:
-        raise ValueError("must be between the years 2000 and 2200")
-    return value.astimezone(UTC)
-
-
-_BLANK_OR_ODD = "must not be blank, nor hold control characters"
-Reference = Annotated[
-    str, StringConstraints(max_length=64), *_matching(LINE, "one line, not blank")
-]
-ClassName = Annotated[
-    str, StringConstraints(max_length=100), *_matching(LINE, "one line, not blank")
-]
-Reason = Annotated[str, StringConstraints(max_length=500), *_matching(TEXT, _BLANK_OR_ODD)]
-Category = Annotated[str, StringConstraints(max_length=100), *_matching(LINE, _BLANK_OR_ODD)]
-Notes = Annotated[
-    str,
-    StringConstraints(max_length=2000),
-    *_matching(ANY_TEXT, "must not hold control characters"),
-]
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_plausible)]
-Duration = Annotated[
-    str,
-    StringConstraints(max_length=20),
-    *_matching(DURATION, "write e.g. 30m, 48h, 2d, 1w or ISO 8601 P2D, PT48H"),
-]
 ReferenceQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=NO_CONTROL)]
 ClassQuery = Annotated[str | None, Query(min_length=1, max_length=100, pattern=NO_CONTROL)]
 AfterQuery = Annotated[int, Query(ge=0, le=ROW_ID, description="Only rows after this id")]

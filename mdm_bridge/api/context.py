@@ -70,6 +70,10 @@ async def write(request: Request, caller: Principal, work: Callable[[Connection,
 
     def run() -> T:
         with service.engine.begin() as connection:
+            # Writes check state, then change it (approve what awaits approval, lift what is
+            # active). Taking the audit head's lock first makes them one at a time, so two
+            # requests cannot both pass the same check; they queue on this row at commit anyway.
+            audit.lock_head(connection)
             return work(
                 connection,
                 Audit(connection=connection, key=service.audit_key, caller=caller, now=now),

@@ -18,19 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection
 
 from mdm_bridge.api.auth import forbidden, require, service_of
-from mdm_bridge.api.bans import (
-    ROW_ID,
-    AfterQuery,
-    ClassName,
-    Instant,
-    LimitQuery,
-    Reason,
-    Reference,
-    reconcile_soon,
-    require_reach,
-)
+from mdm_bridge.api.bans import AfterQuery, LimitQuery, reconcile_soon, require_reach
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT, NOT_FOUND
+from mdm_bridge.api.types import ROW_ID, ClassName, Instant, Reason, Reference
 from mdm_bridge.permissions import Permission, Principal
 from mdm_bridge.store import exemptions, pupils
 from mdm_bridge.store.exemptions import ExemptionStatus

@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from mdm_bridge.api.auth import forbidden, require
-from mdm_bridge.api.bans import ROW_ID, AfterQuery, LimitQuery, Reason, reconcile_soon
+from mdm_bridge.api.bans import AfterQuery, LimitQuery, reconcile_soon
 from mdm_bridge.api.context import Audit, read, write
 from mdm_bridge.api.problems import AUTH_PROBLEMS, CONFLICT, NOT_FOUND
+from mdm_bridge.api.types import ROW_ID, Reason
 from mdm_bridge.permissions import Permission, Principal, allowed
 from mdm_bridge.store import holds, pupils
 from policies import HoldKind

@@ -153,6 +153,11 @@ def append(
     return _entry_from(fields | {"hash": digest})
 
 
+def lock_head(connection: Connection) -> None:
+    """Take the audit head's lock for the rest of the caller's transaction (see `append`)."""
+    connection.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=HEAD.c.seq))
+
+
 def _entry_from(row: Mapping[Any, Any]) -> Entry:
     return Entry(
         seq=row["seq"],
@@ -191,8 +196,10 @@ def verify(connection: Connection, *, key: bytes, batch: int = 2000) -> Verdict:
     if head is None:
         return Verdict(ok=False, events=0, head_seq=0, problem="the audit_head row is missing")
     expected_seq, prev_hash, checked = 1, GENESIS, 0
+    # Only the events the head had counted when it was read: an event appended while the walk
+    # runs (head and event commit together) is for the next verify, not a false alarm.
     rows = connection.execution_options(yield_per=batch).execute(
-        select(EVENTS).order_by(EVENTS.c.seq)
+        select(EVENTS).where(EVENTS.c.seq <= head.seq).order_by(EVENTS.c.seq)
     )
     try:  # a break found early leaves rows unread: close the (server-side) cursor either way
         for row in rows.mappings():
