@@ -160,18 +160,16 @@ def _document(
     *,
     identifier_prefix: str,
     identifier: str | None = None,
-    removal_date: datetime | None = None,
     extra_allowed_domains: tuple[str, ...] = (),
 ) -> ProfileDocument:
     """`profile.document(...)`, rendered (payloads checked, content hashed) once per content."""
-    key = (id(profile), identifier_prefix, identifier, removal_date, extra_allowed_domains)
+    key = (id(profile), identifier_prefix, identifier, extra_allowed_domains)
     known = _DOCUMENTS.get(key)
     if known is not None and known[0] is profile:
         return known[1]
     document = profile.document(
         identifier_prefix=identifier_prefix,
         identifier=identifier,
-        removal_date=removal_date,
         extra_allowed_domains=extra_allowed_domains,
     )
     if len(_DOCUMENTS) >= _DOCUMENTS_KEPT:
@@ -335,13 +333,14 @@ def desired_state(
     for level_number in sorted({ladder.effective_level(b.level).level for b in restrict_bans}):
         level = ladder.level(level_number)
         assert level.profile is not None  # a RESTRICT level always has one (BanLevel checks)
-        ends = max(b.ends_at for b in restrict_bans if ladder.effective_level(b.level) is level)
+        # No RemovalDate: one ban profile per level is shared (by group) by every pupil banned
+        # at that level, each with their own end, and an MDM holds one content per profile.
+        # The bridge ends each pupil's ban by taking their iPad out of the group at its end.
         documents.append(
             _document(
                 level.profile,
                 identifier_prefix=policy.identifier_prefix,
                 identifier=policy.ban_identifier(level_number),
-                removal_date=ends,
             )
         )
 

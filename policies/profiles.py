@@ -4,7 +4,8 @@ A `RestrictionProfile` is built from the policy file (`files`) or by hand in tes
 any key missing from our payload-key table, so every profile that exists can be rendered.
 `decide` calls `document` for the pupil's profile, for ban profiles and with extra allowed
 domains from web allow-list exemptions; the connector wraps the payloads in the top-level
-profile and writes `RemovalDate`.
+profile and writes `RemovalDate` when one is given. Ban profiles get none: one per level is
+shared, by group, by every pupil banned at that level, each with their own end.
 """
 
 from __future__ import annotations

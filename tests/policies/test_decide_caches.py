@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from policies import desired_state
-from tests.policies.helpers import AFTERNOON, EVENING, PUPIL, agreement, ban, default_policy, device
+from tests.policies.helpers import AFTERNOON, EVENING, PUPIL, agreement, default_policy, device
 
 
 def decide(policy, now, bans=()):  # type: ignore[no-untyped-def]
@@ -38,13 +38,3 @@ def test_the_same_policy_answers_each_instant_afresh() -> None:
     assert decide(policy, EVENING + timedelta(days=1)).desired.lock.until == (  # type: ignore[union-attr]
         decide(policy, EVENING).desired.lock.until + timedelta(days=1)  # type: ignore[union-attr,operator]
     )
-
-
-def test_one_ban_profile_with_two_end_dates_renders_two_contents() -> None:
-    policy = default_policy()
-    short = ban(level=1, length=timedelta(days=1))
-    longer = ban(level=1, length=timedelta(days=3))
-    one = decide(policy, EVENING, [short]).desired.profiles
-    two = decide(policy, EVENING, [longer]).desired.profiles
-    assert {p.identifier for p in one} == {p.identifier for p in two}
-    assert one != two, "the removal date is content: a cached render must not hide it"

@@ -269,7 +269,6 @@ async def test_a_restrict_ban_profile_reaches_the_ipad_and_leaves_at_its_end(
     assert steady.converged == 48
 
 
-@ONE_CONTENT_PER_IDENTIFIER
 async def test_two_restrict_bans_of_one_level_each_keep_their_own_end(school: TestSchool) -> None:
     first, second = school.devices(Home.HOME_USE)[:2]
     ban_profile = school.policy.ban_identifier(1)
