@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -124,24 +125,9 @@ def device_ref(row: object, instance_name: str) -> DeviceRef:
 
 
 def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = None) -> Facts:
-    """The facts for every enabled instance's devices (or only `device_ids`)."""
+    """The facts for every enabled instance's devices (or only `device_ids`, with only their
+    pupils' records: a run for one banned pupil's iPad reads that pupil, not the school)."""
     facts = Facts()
-    groups_of: dict[int, set[str]] = defaultdict(set)
-    joined = select(MEMBERS.c.pupil_id, GROUPS.c.name).join(
-        GROUPS, GROUPS.c.id == MEMBERS.c.group_id
-    )
-    for pupil_id, name in connection.execute(joined.execution_options(yield_per=ROWS)):
-        groups_of[pupil_id].add(name)
-    references: dict[int, str] = {}
-    pupils = select(PUPILS.c.id, PUPILS.c.reference, PUPILS.c.year_group)
-    for row in connection.execute(pupils.execution_options(yield_per=ROWS)):
-        references[row.id] = row.reference
-        facts.pupils[row.id] = PupilFacts(
-            reference=row.reference,
-            year_group=row.year_group,
-            groups=frozenset(groups_of.get(row.id, ())),
-        )
-
     query = (
         select(
             # Only what deciding reads: every other column (three instants among them) would
@@ -170,8 +156,31 @@ def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = Non
                 pupil_id=row.pupil_id,
             )
         )
+    only: list[int] | None = None  # the pupils whose records are read; None: all
+    if device_ids is not None:
+        only = sorted({d.pupil_id for d in facts.devices if d.pupil_id is not None})
 
-    for row in connection.execute(select(BANS)):
+    def of_pupils(statement: Any, column: Any) -> Any:
+        return statement if only is None else statement.where(column.in_(only))
+
+    groups_of: dict[int, set[str]] = defaultdict(set)
+    joined = select(MEMBERS.c.pupil_id, GROUPS.c.name).join(
+        GROUPS, GROUPS.c.id == MEMBERS.c.group_id
+    )
+    joined = of_pupils(joined, MEMBERS.c.pupil_id)
+    for pupil_id, name in connection.execute(joined.execution_options(yield_per=ROWS)):
+        groups_of[pupil_id].add(name)
+    references: dict[int, str] = {}
+    pupils = of_pupils(select(PUPILS.c.id, PUPILS.c.reference, PUPILS.c.year_group), PUPILS.c.id)
+    for row in connection.execute(pupils.execution_options(yield_per=ROWS)):
+        references[row.id] = row.reference
+        facts.pupils[row.id] = PupilFacts(
+            reference=row.reference,
+            year_group=row.year_group,
+            groups=frozenset(groups_of.get(row.id, ())),
+        )
+
+    for row in connection.execute(of_pupils(select(BANS), BANS.c.pupil_id)):
         reference = references[row.pupil_id]
         facts.bans[reference].append(ban_from_row(row, reference))
     agreements = select(
@@ -180,6 +189,7 @@ def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = Non
         AGREEMENTS.c.parent_meeting_on,
         AGREEMENTS.c.declaration_signed_on,
     )
+    agreements = of_pupils(agreements, AGREEMENTS.c.pupil_id)
     for row in connection.execute(agreements.execution_options(yield_per=ROWS)):
         reference = references[row.pupil_id]
         facts.agreements[reference].append(
@@ -205,6 +215,8 @@ def load_facts(connection: Connection, *, device_ids: Sequence[int] | None = Non
             )
         )
     for row in connection.execute(select(EXEMPTIONS)):
+        if row.pupil_id is not None and row.pupil_id not in references:
+            continue  # another pupil's (only when reading some devices' facts)
         facts.exemptions.append(
             Exemption(
                 id=str(row.id),

@@ -126,13 +126,18 @@ def unsent(
     return found
 
 
-def delivered(connection: Connection) -> dict[int, dict[str, str]]:
-    """For each device, the content hash of each profile the MDM last accepted for it."""
+def delivered(
+    connection: Connection, device_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, str]]:
+    """For each device (or only `device_ids`), the content hash of each profile the MDM last
+    accepted for it."""
     query = (
         select(TABLE.c.device_id, TABLE.c.profile_identifier, TABLE.c.target_hash)
         .where(TABLE.c.kind == "install_profile", TABLE.c.status == "sent")
         .order_by(TABLE.c.id)
     )
+    if device_ids is not None:
+        query = query.where(TABLE.c.device_id.in_(list(device_ids)))
     found: dict[int, dict[str, str]] = {}
     for device_id, identifier, content_hash in connection.execute(query):
         found.setdefault(device_id, {})[identifier] = content_hash

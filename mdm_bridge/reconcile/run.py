@@ -93,7 +93,7 @@ class Reconciler:
         with self.database.connect() as connection:
             facts = load_facts(connection, device_ids=device_ids)
             unsent = outbox.unsent(connection, device_ids)
-            delivered = outbox.delivered(connection)
+            delivered = outbox.delivered(connection, device_ids)
         preview = Preview(at=at)
         for record in facts.devices:
             preview.devices.append(self._decide(record, facts, unsent, delivered, at))
