@@ -17,9 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import Connection
 
-from mdm_bridge.cli_school import SettingsSource, database
+from mdm_bridge.cli_school import SettingsSource, database, record
 from mdm_bridge.clock import SystemClock
 from mdm_bridge.store import access, audit
 from mdm_bridge.store.errors import FieldError
@@ -39,21 +38,6 @@ def _field_errors() -> Iterator[None]:
         yield
     except FieldError as error:
         raise click.ClickException(str(error)) from None
-
-
-def _record(
-    connection: Connection, key: bytes, by: str, action: str, target: str, **change: object
-) -> None:
-    audit.append(
-        connection,
-        key=key,
-        at=SystemClock().now(),
-        actor=by,
-        role="cli",
-        action=action,
-        target=target,
-        change=change,
-    )
 
 
 # -- token ------------------------------------------------------------------------------------
@@ -97,7 +81,6 @@ def token_create(
         )
     by = created_by or _operator()
     now = SystemClock().now()
-    key = audit.audit_key(settings.secret_key.get_secret_value())
     with database(settings) as engine, _field_errors(), engine.begin() as connection:
         text, info = access.create_token(
             connection,
@@ -109,12 +92,13 @@ def token_create(
             created_by=by,
             description=description,
         )
-        _record(
+        record(
             connection,
-            key,
-            by,
-            "token.create",
-            f"token:{info.id}",
+            settings,
+            by=by,
+            at=now,
+            action="token.create",
+            target=f"token:{info.id}",
             user=user,
             role=role,
             classes=list(info.classes),
@@ -156,21 +140,19 @@ def token_revoke(ctx: SettingsSource, token_id: int, reason: str, revoked_by: st
     """Revoke a token at once; requests with it answer 401 from now on."""
     settings = ctx.settings()
     by = revoked_by or _operator()
-    key = audit.audit_key(settings.secret_key.get_secret_value())
+    now = SystemClock().now()
     with database(settings) as engine, _field_errors(), engine.begin() as connection:
-        info = access.revoke_token(
-            connection, token_id=token_id, revoked_by=by, now=SystemClock().now()
-        )
-        audit.append(
+        info = access.revoke_token(connection, token_id=token_id, revoked_by=by, now=now)
+        record(
             connection,
-            key=key,
-            at=SystemClock().now(),
-            actor=by,
-            role="cli",
+            settings,
+            by=by,
+            at=now,
             action="token.revoke",
             target=f"token:{info.id}",
             reason=reason,
-            change={"user": info.user, "role": info.role.value},
+            user=info.user,
+            role=info.role.value,
         )
     click.echo(f"token {info.id} of {info.user} revoked")
 
@@ -221,17 +203,17 @@ def audit_export(
 ) -> None:
     """Write the audit trail as CSV or JSON, oldest first."""
     settings = ctx.settings()
-    key = audit.audit_key(settings.secret_key.get_secret_value())
     query = audit.AuditQuery(actor=actor, action=action)
     by = exported_by or _operator()
     with database(settings) as engine:
         with engine.begin() as connection:
-            _record(
+            record(
                 connection,
-                key,
-                by,
-                "audit.export",
-                "audit",
+                settings,
+                by=by,
+                at=SystemClock().now(),
+                action="audit.export",
+                target="audit",
                 format=form,
                 filters={"action": action, "actor": actor},
             )
