@@ -50,7 +50,8 @@ def test_create_list_revoke_and_the_trail_of_it(
     assert (found.user, found.role.value, found.classes) == ("j.patel", "teacher", {"4B", "5A"})
 
     listed = runner.invoke(main, ["token", "list"], env=env)
-    assert "j.patel" in listed.output and "active" in listed.output
+    assert "j.patel" in listed.output
+    assert "active" in listed.output
     assert token not in listed.output  # shown once, never again
 
     revoked = runner.invoke(
