@@ -434,14 +434,19 @@ def ban_list(ctx: SettingsSource, pupil: str | None, everything: bool) -> None:
     """List current bans (or all of them)."""
     settings = ctx.settings()
     policy_ = _policy(settings)
+    now = SystemClock().now()
+    views: list[bans.BanView] = []
     with database(settings) as engine, _ban_errors(), engine.connect() as connection:
-        views = bans.listing(
-            connection,
-            policy_.ladder,
-            SystemClock().now(),
-            pupil=pupil,
-            current_only=not everything,
-        )
+        while True:  # a page at a time, as the API lists them
+            query = bans.BanQuery(
+                pupil=pupil,
+                current=None if everything else True,
+                after_id=int(views[-1].ban.id) if views else 0,
+            )
+            page = bans.search(connection, policy_.ladder, now, query, limit=1000)
+            views.extend(page)
+            if len(page) < 1000:
+                break
     for view in views:
         click.echo(_show(view, policy_))
     if not views:

@@ -271,27 +271,6 @@ def pupil_of(connection: Connection, ban_id: int) -> pupils.PupilInfo:
     return pupils.by_id(connection, int(pupil_id))
 
 
-def listing(
-    connection: Connection,
-    ladder: BanLadder,
-    now: datetime,
-    *,
-    pupil: str | None = None,
-    current_only: bool = False,
-) -> list[BanView]:
-    query = select(BANS, PUPILS.c.reference).join(PUPILS, PUPILS.c.id == BANS.c.pupil_id)
-    if pupil is not None:
-        query = query.where(BANS.c.pupil_id == _pupil_id(connection, pupil))
-    views = []
-    for row in connection.execute(query.order_by(BANS.c.issued_at, BANS.c.id)):
-        ban = ban_from_row(row, row.reference)
-        status = ban_status(ban, ladder, now)
-        if current_only and status in (BanStatus.LIFTED, BanStatus.ENDED):
-            continue
-        views.append(BanView(ban=ban, status=status))
-    return views
-
-
 def devices_of(connection: Connection, pupil: str) -> list[int]:
     """The iPads assigned to this pupil (a ban follows the pupil to each of them)."""
     pupil_id = _pupil_id(connection, pupil)
